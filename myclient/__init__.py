@@ -1,0 +1,93 @@
+"""myclient: a requests-based, session-injectable API-client foundation with one adapter choke point.
+
+This module only re-exports the public names; see README.rst for the tour.
+"""
+
+import logging as _logging
+
+from . import redaction as redact
+from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, RawAdapter
+from .auth import APIKeyAuth, BasicAuth, BearerAuth
+from .client import Client
+from .exceptions import (
+    AuthError,
+    BadGateway,
+    BadRequest,
+    ClientError,
+    Conflict,
+    ConnectError,
+    ConnectionLost,
+    ConnectTimeout,
+    CrossOriginError,
+    Forbidden,
+    GatewayTimeout,
+    HTTPError,
+    InternalServerError,
+    InvalidResponse,
+    MyClientError,
+    NotFound,
+    PreconditionFailed,
+    ProxyError,
+    RateLimited,
+    ReadTimeout,
+    ServerError,
+    ServiceUnavailable,
+    Timeout,
+    TLSError,
+    TooManyRedirects,
+    TransportError,
+    Unauthorized,
+    UnprocessableEntity,
+    UsageError,
+)
+from .groups import ApiGroup, Resource, group, path
+
+__version__ = "0.1.0"
+
+_logging.getLogger("myclient").addHandler(_logging.NullHandler())
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "APIKeyAuth",
+    "Adapter",
+    "ApiGroup",
+    "AuthError",
+    "BadGateway",
+    "BadRequest",
+    "BasicAuth",
+    "BearerAuth",
+    "Client",
+    "ClientError",
+    "Conflict",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionLost",
+    "CrossOriginError",
+    "Forbidden",
+    "GatewayTimeout",
+    "HTTPError",
+    "InternalServerError",
+    "InvalidResponse",
+    "JSONAdapter",
+    "MyClientError",
+    "NotFound",
+    "PreconditionFailed",
+    "ProxyError",
+    "RateLimited",
+    "RawAdapter",
+    "ReadTimeout",
+    "Resource",
+    "ServerError",
+    "ServiceUnavailable",
+    "TLSError",
+    "Timeout",
+    "TooManyRedirects",
+    "TransportError",
+    "Unauthorized",
+    "UnprocessableEntity",
+    "UsageError",
+    "__version__",
+    "group",
+    "path",
+    "redact",
+]

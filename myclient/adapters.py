@@ -1,0 +1,354 @@
+"""Adapter: the one choke point every call goes through, on top of a user-suppliable requests.Session.
+
+It resolves paths under the base URL, applies auth/headers/timeouts per request, follows redirects
+without leaking credentials, logs one redacted line per request and maps failures to MyClientError.
+It never writes to the session it was given.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any, Union
+
+import requests
+from requests.auth import AuthBase
+from requests.utils import default_headers
+
+from . import _urls
+from .exceptions import (
+    CrossOriginError,
+    InvalidResponse,
+    MyClientError,
+    TooManyRedirects,
+    UsageError,
+    from_response,
+    from_transport_error,
+)
+from .redaction import registry
+
+__all__ = ["Adapter", "RawAdapter", "JSONAdapter", "DEFAULT_TIMEOUT", "TimeoutSpec"]
+
+log = logging.getLogger("myclient")
+
+#: (connect, read) seconds used when neither the client nor the call says otherwise.
+DEFAULT_TIMEOUT = (10.0, 30.0)
+#: A timeout: seconds for both phases, or (connect, read).
+TimeoutSpec = Union[float, "tuple[float, float]"]
+
+_MISSING: Any = object()
+_REDIRECT_TO_GET = {301: ("POST",), 302: ("POST",), 303: ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
+
+
+def check_timeout(timeout: Any) -> float | tuple[float, float]:
+    """Validate a timeout: a positive finite number or a (connect, read) pair of them."""
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    if len(values) not in (1, 2) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf for v in values
+    ):
+        raise UsageError(
+            f"timeout must be a positive finite number or a (connect, read) pair, got {timeout!r}"
+        )
+    return timeout  # type: ignore[no-any-return]
+
+
+class Adapter:
+    """Sends requests for one base URL through one ``requests.Session`` and raises MyClientError.
+
+    The session is used exactly as given: nothing is mounted on it and none of its headers,
+    cookies, verify, cert or proxies is written. The adapter's own headers, auth and timeout
+    travel per request. ``verify``/``cert``/``proxies`` given here travel per request only when
+    given; a session's own non-default ``verify`` and ``proxies`` are passed explicitly so that
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``/proxy environment variables cannot override them.
+
+    ``request()`` returns the ``requests.Response``; subclasses decide what a call returns by
+    overriding ``_result``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session | None = None,
+        auth: AuthBase | None = None,
+        timeout: TimeoutSpec = DEFAULT_TIMEOUT,
+        verify: bool | str | None = None,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cid: str | None = None,
+        cid_header: str | None = "X-Correlation-ID",
+        max_redirects: int = 10,
+    ) -> None:
+        self.base_url = _urls.check_base_url(base_url)
+        self._origin = _urls.origin_of(self.base_url)
+        if session is not None and not isinstance(session, requests.Session):
+            raise UsageError(f"session must be a requests.Session, got {type(session).__name__}")
+        if auth is not None and not callable(auth):
+            raise UsageError("auth must be a requests.auth.AuthBase (or any callable taking a request)")
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self.auth = auth
+        self.timeout = check_timeout(timeout)
+        self.verify = verify
+        self.cert = cert
+        self.proxies = dict(proxies) if proxies else None
+        self.cid = cid or uuid.uuid4().hex
+        self.cid_header = cid_header
+        self.max_redirects = max_redirects
+        self.headers: dict[str, str] = dict(headers or {})
+        if cid_header:
+            self.headers.setdefault(cid_header, self.cid)
+
+    # -- public surface ---------------------------------------------------------------------
+    @property
+    def session(self) -> requests.Session:
+        """The session requests go through (the user's, when one was injected)."""
+        return self._session
+
+    @property
+    def owns_session(self) -> bool:
+        """True when this adapter created its session and so closes it in ``close()``."""
+        return self._owns_session
+
+    def close(self) -> None:
+        """Close the session if this adapter created it; an injected session is left open."""
+        if self._owns_session:
+            self._session.close()
+
+    def url(self, path: str) -> str:
+        """The absolute URL for ``path`` (refuses another origin with CrossOriginError)."""
+        return _urls.join(self.base_url, self._origin, path)  # type: ignore[arg-type]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str | None] | None = None,
+        timeout: TimeoutSpec | None = None,
+        raise_on_error: bool = True,
+        stream: bool = False,
+        **requests_kwargs: Any,
+    ) -> Any:
+        """Send one call and return what this adapter returns for it.
+
+        Raises an HTTPError subclass for 4xx/5xx (unless ``raise_on_error=False``), a
+        TransportError subclass when no response arrived, and UsageError/CrossOriginError for a
+        call that must not be sent. Extra keyword arguments go to ``requests`` unchanged
+        (``allow_redirects``, ``cookies``, and per-call ``auth``, ``verify``, ``cert``, ``proxies``).
+        """
+        method = method.upper()
+        url = self.url(path)
+        if headers:
+            merged: dict[str, Any] = dict(self.headers)
+            merged.update(headers)
+            send_headers: Mapping[str, Any] = merged
+        else:
+            send_headers = self.headers
+        kwargs = self._settings(requests_kwargs)
+        allow_redirects = kwargs.pop("allow_redirects", True)
+        kwargs["timeout"] = self.timeout if timeout is None else check_timeout(timeout)
+        response = self._send(
+            method, url, params=params, json=json, data=data, files=files,
+            headers=send_headers, stream=stream, **kwargs,
+        )
+        if allow_redirects and response.is_redirect:
+            response = self._follow_redirects(
+                response, method, json=json, data=data, files=files, headers=send_headers,
+                stream=stream, **kwargs,
+            )
+        if raise_on_error and response.status_code >= 400:
+            try:
+                error = from_response(response, method)
+            finally:
+                response.close()
+            raise error
+        return self._result(response, method)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET ``path``; see ``request``."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """POST ``path``; see ``request``."""
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        """PUT ``path``; see ``request``."""
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        """PATCH ``path``; see ``request``."""
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        """DELETE ``path``; see ``request``."""
+        return self.request("DELETE", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Any:
+        """HEAD ``path``; see ``request``."""
+        return self.request("HEAD", path, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={registry.url(self.base_url)!r} cid={self.cid!r}>"
+
+    # -- what a call returns ----------------------------------------------------------------
+    def _result(self, response: requests.Response, method: str) -> Any:
+        """Turn a successful (or tolerated) response into the call's return value."""
+        return response
+
+    # -- sending ----------------------------------------------------------------------------
+    def _settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Per-request auth/verify/cert/proxies: the call's, else the adapter's, else the session's.
+
+        A session's non-default verify and its proxies are passed explicitly (a fresh dict each
+        time, since requests adds environment proxies into the dict it is given) so environment
+        variables never override what the user set on the session (psf/requests#3829).
+        """
+        kwargs = overrides
+        if "auth" not in kwargs:
+            kwargs["auth"] = self.auth
+        if "verify" not in kwargs:
+            if self.verify is not None:
+                kwargs["verify"] = self.verify
+            elif self._session.verify is not True:
+                kwargs["verify"] = self._session.verify
+        if "cert" not in kwargs and self.cert is not None:
+            kwargs["cert"] = self.cert
+        if "proxies" in kwargs:
+            kwargs["proxies"] = {**self._session.proxies, **(self.proxies or {}), **kwargs["proxies"]}
+        elif self.proxies or self._session.proxies:
+            kwargs["proxies"] = {**self._session.proxies, **(self.proxies or {})}
+        return kwargs
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange through the session, without following redirects; logs one line."""
+        start = time.perf_counter()
+        try:
+            response = self._session.request(method, url, allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            error = from_transport_error(exc, method, url)
+            self._log(method, url, type(error).__name__, start)
+            raise error from exc
+        except (ValueError, TypeError) as exc:
+            if isinstance(exc, MyClientError):
+                raise
+            raise UsageError(f"invalid request for {method} {registry.url(url)}: {exc}") from exc
+        self._log(method, url, response.status_code, start)
+        return response
+
+    def _log(self, method: str, url: str, outcome: object, start: float) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            log.debug(
+                "%s %s -> %s in %.1f ms cid=%s",
+                method, registry.url(url), outcome, elapsed_ms, self.cid,
+                extra={"myclient_method": method, "myclient_status": outcome,
+                       "myclient_elapsed_ms": elapsed_ms, "myclient_cid": self.cid},
+            )
+
+    def _follow_redirects(
+        self, response: requests.Response, method: str, **kwargs: Any
+    ) -> requests.Response:
+        """Follow redirects ourselves so credentials can be kept to the client's own origin.
+
+        Same origin: re-sent with auth and headers (303, and 301/302 after POST, become GET
+        without a body). Another origin: only GET/HEAD are followed, as a bare request with no
+        auth, no client or session headers and no client certificate.
+        """
+        for _ in range(self.max_redirects):
+            location = self._session.get_redirect_target(response)
+            if location is None:
+                return response
+            target = requests.compat.urljoin(response.url, location)
+            status = response.status_code
+            if method in _REDIRECT_TO_GET.get(status, ()):
+                method = "GET"
+                kwargs.update(json=None, data=None, files=None)
+            response.close()
+            if _urls.origin_of(target) == self._origin:
+                response = self._send(method, target, **kwargs)
+            else:
+                response = self._send_elsewhere(method, target, kwargs)
+            if not response.is_redirect:
+                return response
+        response.close()
+        raise TooManyRedirects(
+            f"TooManyRedirects: more than {self.max_redirects} redirects for {method} "
+            f"{registry.url(response.url)}",
+            method=method,
+            url=response.url,
+        )
+
+    def _send_elsewhere(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+        """A credential-free request to another origin (redirect target)."""
+        if method not in ("GET", "HEAD"):
+            raise CrossOriginError(
+                f"redirected to another origin ({registry.url(url)}); not re-sending a {method} there",
+                method=method,
+                url=url,
+            )
+        if _urls.origin_of(url) is None:
+            raise UsageError(f"redirect to an unsupported URL: {registry.url(url)}", method=method, url=url)
+        prepared = requests.Request(method, url, headers=default_headers()).prepare()
+        proxies = kwargs.get("proxies")
+        settings = self._session.merge_environment_settings(
+            url, dict(proxies) if proxies else {}, kwargs["stream"], kwargs.get("verify"), None
+        )
+        settings["cert"] = None
+        start = time.perf_counter()
+        try:
+            response = self._session.send(
+                prepared, timeout=kwargs["timeout"], allow_redirects=False, **settings
+            )
+        except requests.RequestException as exc:
+            error = from_transport_error(exc, method, url)
+            self._log(method, url, type(error).__name__, start)
+            raise error from exc
+        self._log(method, url, response.status_code, start)
+        return response
+
+
+class RawAdapter(Adapter):
+    """Returns the ``requests.Response`` itself (errors still raise). Close it when streaming."""
+
+
+class JSONAdapter(Adapter):
+    """Returns decoded JSON; ``None`` for 204, HEAD or an empty body. Never returns a Response.
+
+    A body that is not JSON raises InvalidResponse with the status and a redacted excerpt.
+    """
+
+    def _result(self, response: requests.Response, method: str) -> Any:
+        if response.status_code == 204 or method == "HEAD":
+            response.close()
+            return None
+        try:
+            content = response.content
+        except requests.RequestException as exc:
+            raise from_transport_error(exc, method, response.url) from exc
+        finally:
+            response.close()
+        if not content or content.isspace():
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            ctype = response.headers.get("content-type", "no content type")
+            raise InvalidResponse(
+                f"{response.status_code} response to {method} {registry.url(response.url)} is not "
+                f"JSON ({ctype}): {exc}",
+                method=method,
+                url=response.url,
+                status=response.status_code,
+                body=content[:4096].decode("utf-8", "replace"),
+                response=response,
+            ) from exc

@@ -1,0 +1,130 @@
+"""Client: turns constructor arguments into an Adapter and owns the lifecycle (close, ``with``).
+
+Subclasses declare API groups with ``myclient.group``; the client itself sends nothing — every
+call goes through ``client.adapter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, TypeVar, Union
+
+import requests
+from requests.auth import AuthBase
+
+from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, TimeoutSpec
+from .auth import BearerAuth, TokenSource
+from .exceptions import UsageError
+
+__all__ = ["Client"]
+
+AdapterSpec = Union[type[Adapter], Adapter]
+C = TypeVar("C", bound="Client")
+
+
+class Client:
+    """A client for one REST API at ``base_url`` (which may carry a path prefix such as ``/v1``).
+
+    ``token=`` sends ``Authorization: Bearer``; ``auth=`` takes any ``requests.auth.AuthBase``.
+    An injected ``session`` is used as given and never modified, and is left open by ``close()``;
+    a session the client made itself is closed with it. ``adapter`` is an Adapter class to build
+    (default JSONAdapter: calls return decoded JSON) or a ready Adapter instance.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: TokenSource | None = None,
+        auth: AuthBase | None = None,
+        session: requests.Session | None = None,
+        timeout: TimeoutSpec = DEFAULT_TIMEOUT,
+        verify: bool | str | None = None,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        adapter: AdapterSpec = JSONAdapter,
+        cid: str | None = None,
+        cid_header: str | None = "X-Correlation-ID",
+    ) -> None:
+        if token is not None and auth is not None:
+            raise UsageError("give token= or auth=, not both")
+        if token is not None:
+            auth = BearerAuth(token)
+        if isinstance(adapter, Adapter):
+            given = [name for name, value in (
+                ("auth/token", auth), ("session", session), ("verify", verify), ("cert", cert),
+                ("proxies", proxies), ("headers", headers), ("cid", cid),
+            ) if value is not None]
+            if given or timeout != DEFAULT_TIMEOUT:
+                raise UsageError(
+                    f"{', '.join(given) or 'timeout'} cannot be combined with a ready adapter "
+                    "instance; configure the adapter itself"
+                )
+            if adapter.base_url != base_url.rstrip("/"):
+                raise UsageError(f"base_url {base_url!r} differs from the adapter's {adapter.base_url!r}")
+            self._adapter = adapter
+        elif isinstance(adapter, type) and issubclass(adapter, Adapter):
+            self._adapter = adapter(
+                base_url,
+                session=session,
+                auth=auth,
+                timeout=timeout,
+                verify=verify,
+                cert=cert,
+                proxies=proxies,
+                headers=headers,
+                cid=cid,
+                cid_header=cid_header,
+            )
+        else:
+            raise UsageError(f"adapter must be an Adapter subclass or instance, got {adapter!r}")
+
+    @property
+    def adapter(self) -> Adapter:
+        """The adapter every group calls; assign a new one and all groups follow it."""
+        return self._adapter
+
+    @adapter.setter
+    def adapter(self, value: Adapter) -> None:
+        if not isinstance(value, Adapter):
+            raise UsageError(f"adapter must be an Adapter instance, got {type(value).__name__}")
+        self._adapter = value
+
+    @property
+    def base_url(self) -> str:
+        """The base URL calls resolve under (no trailing slash)."""
+        return self._adapter.base_url
+
+    @property
+    def session(self) -> requests.Session:
+        """The session in use (the injected one, if any)."""
+        return self._adapter.session
+
+    @property
+    def cid(self) -> str:
+        """The correlation id of this client, sent in ``cid_header`` on every request."""
+        return self._adapter.cid
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Shortcut for ``client.adapter.request(...)``."""
+        return self._adapter.request(method, path, **kwargs)
+
+    def close(self) -> None:
+        """Release the session if the client created it; an injected session stays open."""
+        self._adapter.close()
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._adapter.base_url!r} cid={self.cid!r}>"

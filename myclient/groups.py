@@ -1,0 +1,161 @@
+"""API groups: thin classes that build a path and call the adapter, plus CRUD Resources and path().
+
+A group holds only its adapter. It knows nothing of sessions, retries or auth; those live below
+the adapter.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from urllib.parse import quote
+
+from .exceptions import UsageError
+
+if TYPE_CHECKING:
+    from .adapters import Adapter
+
+__all__ = ["ApiGroup", "Resource", "group", "path"]
+
+G = TypeVar("G", bound="ApiGroup")
+
+_FORMATTER = string.Formatter()
+
+
+def _segment(name: str, value: Any) -> str:
+    """Percent-encode one path value so it stays exactly one segment."""
+    if value is None or isinstance(value, bool):
+        raise UsageError(f"path value {name!r} must be a string or a number, got {value!r}")
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise UsageError(f"path value {name!r} must not be empty, '.' or '..' (got {text!r})")
+    return quote(text, safe="")
+
+
+def path(template: str, /, **values: Any) -> str:
+    """Fill ``{name}`` fields of ``template`` with percent-encoded values.
+
+    Every value becomes exactly one path segment: ``/`` ``%`` ``?`` ``#`` and non-ASCII are
+    encoded and empty, ``.`` and ``..`` are refused, so ``"../admin"``, ``"a/b"`` or ``"%2e%2e"``
+    can never leave the intended path. Missing or unused values raise UsageError.
+    """
+    fields: list[str] = []
+    out: list[str] = []
+    for literal, field, spec, conv in _FORMATTER.parse(template):
+        out.append(literal)
+        if field is None:
+            continue
+        if not field or not field.isidentifier() or spec or conv:
+            raise UsageError(f"path template field {{{field}}} must be a plain name like {{id}}")
+        if field not in values:
+            raise UsageError(f"path template {template!r} needs a value for {field!r}")
+        fields.append(field)
+        out.append(_segment(field, values[field]))
+    unused = set(values) - set(fields)
+    if unused:
+        raise UsageError(f"path template {template!r} has no field for {sorted(unused)}")
+    return "".join(out)
+
+
+class ApiGroup:
+    """Base of a hand-written API group: ``self._adapter`` does the calls.
+
+    Write methods that build a path and call the adapter, with a docstring line such as
+    ``Supported methods: GET /health``. Declare a group on a Client (or another group) with
+    ``myclient.group(MyGroup)``.
+    """
+
+    def __init__(self, adapter: Adapter) -> None:
+        self._adapter = adapter
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} on {self._adapter!r}>"
+
+
+class group(Generic[G]):  # noqa: N801 - used like a function in class bodies
+    """Descriptor: ``users = myclient.group(Users)`` gives each client its own lazily made ``Users``.
+
+    The instance is typed (``client.users`` is a ``Users`` to mypy and IDEs), made on first
+    access, cached per owner, and always bound to the owner's *current* adapter, so replacing
+    ``client.adapter`` moves every group with it.
+    """
+
+    def __init__(self, cls: type[G]) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, ApiGroup)):
+            raise UsageError(f"group() takes an ApiGroup subclass, got {cls!r}")
+        self.cls = cls
+        self.name = cls.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> group[G]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> G: ...
+
+    def __get__(self, obj: object | None, owner: type) -> group[G] | G:
+        if obj is None:
+            return self
+        adapter = _adapter_of(obj)
+        cache: dict[str, ApiGroup] = obj.__dict__.setdefault("_myclient_groups", {})
+        instance = cache.get(self.name)
+        if instance is None:
+            instance = cache[self.name] = self.cls(adapter)
+        elif instance._adapter is not adapter:
+            instance._adapter = adapter
+        return instance  # type: ignore[return-value]
+
+    def __set__(self, obj: object, value: Any) -> None:
+        raise AttributeError(f"group {self.name!r} is read-only; replace the client's adapter instead")
+
+
+def _adapter_of(owner: object) -> Adapter:
+    if isinstance(owner, ApiGroup):
+        return owner._adapter
+    adapter = getattr(owner, "adapter", None)
+    if adapter is None:
+        raise UsageError(f"{type(owner).__name__} has no adapter for its groups")
+    return adapter  # type: ignore[no-any-return]
+
+
+class Resource(ApiGroup):
+    """CRUD for a collection at ``path``: list, get, create, update (PATCH), replace (PUT), delete.
+
+    Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment.
+    """
+
+    path: str = ""
+
+    def __init__(self, adapter: Adapter) -> None:
+        super().__init__(adapter)
+        if not self.path:
+            raise UsageError(f"{type(self).__name__} must set the class attribute path, e.g. '/users'")
+
+    def _item(self, id: Any) -> str:  # noqa: A002 - the REST word
+        return f"{self.path.rstrip('/')}/{_segment('id', id)}"
+
+    def list(self, **params: Any) -> Any:
+        """Supported methods: GET {path}?params — the collection."""
+        return self._adapter.get(self.path, params=params or None)
+
+    def get(self, id: Any) -> Any:  # noqa: A002
+        """Supported methods: GET {path}/{id}."""
+        return self._adapter.get(self._item(id))
+
+    def create(self, data: Any) -> Any:
+        """Supported methods: POST {path} with a JSON body."""
+        return self._adapter.post(self.path, json=data)
+
+    def update(self, id: Any, data: Any) -> Any:  # noqa: A002
+        """Supported methods: PATCH {path}/{id} with a partial JSON body."""
+        return self._adapter.patch(self._item(id), json=data)
+
+    def replace(self, id: Any, data: Any) -> Any:  # noqa: A002
+        """Supported methods: PUT {path}/{id} with the whole JSON body."""
+        return self._adapter.put(self._item(id), json=data)
+
+    def delete(self, id: Any) -> Any:  # noqa: A002
+        """Supported methods: DELETE {path}/{id}."""
+        return self._adapter.delete(self._item(id))
