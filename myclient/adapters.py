@@ -229,20 +229,29 @@ class Adapter:
             kwargs["proxies"] = {**self._session.proxies, **(self.proxies or {})}
         return kwargs
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP exchange through the session, without following redirects; logs one line."""
+    def _send(
+        self, method: str, url: str, prepared: requests.PreparedRequest | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """One HTTP exchange through the session, without following redirects; logs one line.
+
+        ``prepared`` sends a ready request as is (no session headers, cookies or auth merged).
+        """
         start = time.perf_counter()
         try:
-            response = self._session.request(method, url, allow_redirects=False, **kwargs)
+            if prepared is None:
+                response = self._session.request(method, url, allow_redirects=False, **kwargs)
+            else:
+                response = self._session.send(prepared, allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
-            error = from_transport_error(exc, method, url)
-            self._log(method, url, type(error).__name__, start)
+            sent_url = getattr(exc.request, "url", None) or url
+            error = from_transport_error(exc, method, sent_url)
+            self._log(method, sent_url, type(error).__name__, start)
             raise error from exc
         except (ValueError, TypeError) as exc:
             if isinstance(exc, MyClientError):
                 raise
             raise UsageError(f"invalid request for {method} {registry.url(url)}: {exc}") from exc
-        self._log(method, url, response.status_code, start)
+        self._log(method, response.url, response.status_code, start)
         return response
 
     def _log(self, method: str, url: str, outcome: object, start: float) -> None:
@@ -304,17 +313,7 @@ class Adapter:
             url, dict(proxies) if proxies else {}, kwargs["stream"], kwargs.get("verify"), None
         )
         settings["cert"] = None
-        start = time.perf_counter()
-        try:
-            response = self._session.send(
-                prepared, timeout=kwargs["timeout"], allow_redirects=False, **settings
-            )
-        except requests.RequestException as exc:
-            error = from_transport_error(exc, method, url)
-            self._log(method, url, type(error).__name__, start)
-            raise error from exc
-        self._log(method, url, response.status_code, start)
-        return response
+        return self._send(method, url, prepared, timeout=kwargs["timeout"], **settings)
 
 
 class RawAdapter(Adapter):

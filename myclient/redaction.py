@@ -98,7 +98,9 @@ class Registry:
         self.fields: frozenset[str] = _DEFAULT_FIELDS
         self._secrets: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
-        self._param_cache: tuple[frozenset[str], re.Pattern[str]] | None = None
+        self._pattern_cache: (
+            tuple[tuple[frozenset[str], frozenset[str]], re.Pattern[str], re.Pattern[str]] | None
+        ) = None
 
     # -- registration -------------------------------------------------------------------------
     def add_header(self, name: str) -> None:
@@ -130,15 +132,21 @@ class Registry:
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
-    def _param_pattern(self) -> re.Pattern[str]:
-        """``name=value`` for secret parameter names, as found in URLs and messages quoting them."""
-        names = self.params
-        cached = self._param_cache
-        if cached is None or cached[0] is not names:
-            alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-            cached = (names, re.compile(rf"(?i)(?<![A-Za-z0-9_-])((?:{alternation})=)[^&\s\"'#*][^&\s\"'#]*"))
-            self._param_cache = cached
-        return cached[1]
+    def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """``name=value`` and JSON ``"name": "value"`` for secret names, as found in URLs and bodies."""
+        key = (self.params, self.fields)
+        cached = self._pattern_cache
+        if cached is None or cached[0] != key:
+            names = sorted(self.params | self.fields, key=len, reverse=True)
+            alternation = "|".join(re.escape(n) for n in names)
+            pair = re.compile(
+                rf"(?i)(?<![A-Za-z0-9_-])((?:{alternation})=)[^&\s\"'#*][^&\s\"'#]*"
+            )
+            fields = "|".join(re.escape(n) for n in sorted(self.fields, key=len, reverse=True))
+            json_field = re.compile(rf'(?i)("(?:{fields})"\s*:\s*")(?:[^"\\]|\\.)+(")')
+            cached = (key, pair, json_field)
+            self._pattern_cache = cached
+        return cached[1], cached[2]
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -151,8 +159,10 @@ class Registry:
         pattern = self._pattern
         if pattern is not None:
             text = pattern.sub(MASK, text)
-        if "=" in text:
-            text = self._param_pattern().sub(rf"\1{MASK}", text)
+        if "=" in text or '"' in text:
+            pair, json_field = self._patterns()
+            text = pair.sub(rf"\1{MASK}", text)
+            text = json_field.sub(rf"\1{MASK}\2", text)
         for shape in _SHAPES:
             text = shape.sub(_mask_shape, text)
         return text
