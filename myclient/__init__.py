@@ -19,6 +19,7 @@ from .exceptions import (
     ConnectionLost,
     ConnectTimeout,
     CrossOriginError,
+    DeadlineExceeded,
     Forbidden,
     GatewayTimeout,
     HTTPError,
@@ -41,6 +42,7 @@ from .exceptions import (
     UsageError,
 )
 from .groups import ApiGroup, Resource, group, path
+from .retry import RetryPolicy
 
 __version__ = "0.1.0"
 
@@ -63,6 +65,7 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionLost",
     "CrossOriginError",
+    "DeadlineExceeded",
     "Forbidden",
     "GatewayTimeout",
     "HTTPError",
@@ -77,6 +80,7 @@ __all__ = [
     "RawAdapter",
     "ReadTimeout",
     "Resource",
+    "RetryPolicy",
     "ServerError",
     "ServiceUnavailable",
     "TLSError",

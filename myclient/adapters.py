@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+import random as _random
 import time
 import uuid
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any, Union
 
 import requests
@@ -19,16 +21,22 @@ from requests.auth import AuthBase
 from requests.utils import default_headers
 
 from . import _urls
+from ._deadline import body_rewinder, read_body
 from .exceptions import (
+    Attempt,
     CrossOriginError,
+    DeadlineExceeded,
     InvalidResponse,
     MyClientError,
     TooManyRedirects,
+    TransportError,
     UsageError,
     from_response,
     from_transport_error,
+    parse_retry_after,
 )
 from .redaction import registry
+from .retry import Decision, RetryPolicy
 
 __all__ = ["Adapter", "RawAdapter", "JSONAdapter", "DEFAULT_TIMEOUT", "TimeoutSpec"]
 
@@ -53,6 +61,47 @@ def check_timeout(timeout: Any) -> float | tuple[float, float]:
             f"timeout must be a positive finite number or a (connect, read) pair, got {timeout!r}"
         )
     return timeout  # type: ignore[no-any-return]
+
+
+def clip_timeout(timeout: float | tuple[float, float], left: float) -> float | tuple[float, float]:
+    """The attempt's timeout with each phase cut to the time left of the call's deadline."""
+    if isinstance(timeout, tuple):
+        return (min(timeout[0], left), min(timeout[1], left))
+    return min(timeout, left)
+
+
+def check_deadline(deadline: Any) -> float | None:
+    """Validate a deadline: None (none) or a positive finite number of seconds."""
+    if deadline is None:
+        return None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < math.inf:
+        raise UsageError(f"deadline must be None or a positive finite number of seconds, got {deadline!r}")
+    return float(deadline)
+
+
+def check_retry(retry: Any) -> RetryPolicy:
+    """Validate a retry setting: a RetryPolicy, or None for no retries."""
+    if retry is None:
+        return _NO_RETRY
+    if not isinstance(retry, RetryPolicy):
+        raise UsageError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
+    return retry
+
+
+_NO_RETRY = RetryPolicy.off()
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up per call, so tests can replace time.sleep
+
+
+class _UrlOnly:
+    """The one attribute requests needs to pick a connection pool for a URL."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
 
 
 class Adapter:
@@ -82,6 +131,13 @@ class Adapter:
         cid: str | None = None,
         cid_header: str | None = "X-Correlation-ID",
         max_redirects: int = 10,
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - immutable value
+        deadline: float | None = None,
+        idempotency_key: bool = False,
+        idempotency_header: str | None = "Idempotency-Key",
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = _urls.check_base_url(base_url)
         self._origin = _urls.origin_of(self.base_url)
@@ -102,6 +158,35 @@ class Adapter:
         self.headers: dict[str, str] = dict(headers or {})
         if cid_header:
             self.headers.setdefault(cid_header, self.cid)
+        self.retry = check_retry(retry)
+        self.deadline = check_deadline(deadline)
+        self.idempotency_key = bool(idempotency_key)
+        self.idempotency_header = idempotency_header
+        self._keyed_by_default = bool(idempotency_header) and any(
+            k.lower() == idempotency_header.lower() for k in self.headers  # type: ignore[union-attr]
+        )
+        #: Injectable for tests: how to wait, what time it is (monotonic), and jitter in [0, 1).
+        self.sleep: Callable[[float], None] = sleep or _sleep
+        self.clock: Callable[[], float] = clock or time.monotonic
+        self.random: Callable[[], float] = random or _random.random
+        if session is not None:
+            self._warn_about_session_retries()
+
+    def _warn_about_session_retries(self) -> None:
+        """Warn when the injected session retries on its own, so attempts would multiply silently."""
+        transport = self._session.get_adapter(self.base_url)
+        retries = getattr(transport, "max_retries", None)
+        if retries is None or self.retry.attempts <= 1:
+            return
+        counts = [getattr(retries, name, 0) for name in ("total", "connect", "read", "status", "other")]
+        if any(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in counts):
+            warnings.warn(
+                f"the injected session already retries requests to {self.base_url} (max_retries="
+                f"{retries!r}); with myclient's RetryPolicy too, attempts multiply. Pass retry=None "
+                "to rely on the session's retries, or mount an HTTPAdapter without max_retries.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     # -- public surface ---------------------------------------------------------------------
     @property
@@ -136,40 +221,87 @@ class Adapter:
         timeout: TimeoutSpec | None = None,
         raise_on_error: bool = True,
         stream: bool = False,
+        retry: RetryPolicy | None = _MISSING,
+        deadline: float | None = _MISSING,
+        idempotency_key: bool | str | None = None,
         **requests_kwargs: Any,
     ) -> Any:
-        """Send one call and return what this adapter returns for it.
+        """Send one call, retrying as the policy allows, and return what this adapter returns.
 
         Raises an HTTPError subclass for 4xx/5xx (unless ``raise_on_error=False``), a
         TransportError subclass when no response arrived, and UsageError/CrossOriginError for a
-        call that must not be sent. Extra keyword arguments go to ``requests`` unchanged
+        call that must not be sent; the exception's ``attempts`` lists every try. ``retry``,
+        ``deadline`` (seconds for the whole call: attempts, waits and body) and
+        ``idempotency_key`` (True: one generated key for all attempts; a string: used as is)
+        override the client's defaults. Extra keyword arguments go to ``requests`` unchanged
         (``allow_redirects``, ``cookies``, and per-call ``auth``, ``verify``, ``cert``, ``proxies``).
         """
         method = method.upper()
         url = self.url(path)
-        if headers:
-            merged: dict[str, Any] = dict(self.headers)
-            merged.update(headers)
-            send_headers: Mapping[str, Any] = merged
-        else:
-            send_headers = self.headers
+        policy = self.retry if retry is _MISSING else check_retry(retry)
+        limit = self.deadline if deadline is _MISSING else check_deadline(deadline)
+        send_headers, keyed = self._headers_for(method, headers, idempotency_key)
         kwargs = self._settings(requests_kwargs)
         allow_redirects = kwargs.pop("allow_redirects", True)
-        kwargs["timeout"] = self.timeout if timeout is None else check_timeout(timeout)
-        response = self._send(
-            method, url, params=params, json=json, data=data, files=files,
-            headers=send_headers, stream=stream, **kwargs,
-        )
-        if allow_redirects and response.is_redirect:
-            response = self._follow_redirects(
-                response, method, json=json, data=data, files=files, headers=send_headers,
-                stream=stream, **kwargs,
-            )
-        if raise_on_error and response.status_code >= 400:
+        base_timeout = self.timeout if timeout is None else check_timeout(timeout)
+        call = {"params": params, "json": json, "data": data, "files": files, "headers": send_headers,
+                "stream": stream or limit is not None, **kwargs}
+        retrying = policy.attempts > 1
+        replayable, rewind = body_rewinder(data, files) if retrying else (True, None)
+        watch_reuse = retrying and not policy.is_safe(method, keyed)
+        clock = self.clock
+        started = clock()
+        history: list[Attempt] = []
+        left: float | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            if limit is not None:
+                left = limit - (clock() - started)
+                if left <= 0:
+                    raise self._deadline_error(method, url, limit, history)
+                call["timeout"] = clip_timeout(base_timeout, left)
+            else:
+                call["timeout"] = base_timeout
+            if rewind is not None and attempt > 1:
+                rewind()
+            opened = self._connections_opened(url, kwargs) if watch_reuse else None
+            began = clock()
+            try:
+                response = self._exchange(method, url, allow_redirects, call, stream, limit, started)
+            except TransportError as failure:
+                reused = opened is not None and self._connections_opened(url, kwargs) == opened
+                decision = policy.decide(
+                    attempt=attempt, method=method, keyed=keyed, error=failure, reused=reused,
+                    replayable=replayable, time_left=self._left(limit, started), random=self.random(),
+                )
+                history.append(Attempt(error=failure, elapsed=clock() - began,
+                                       slept=decision.delay if decision.retry else 0.0))
+                if not decision.retry:
+                    failure.attempts = history
+                    raise
+                self._pause(method, url, attempt, decision)
+                continue
+            status = response.status_code
+            if status in policy.statuses and attempt < policy.attempts:
+                decision = policy.decide(
+                    attempt=attempt, method=method, keyed=keyed, status=status,
+                    retry_after=parse_retry_after(response.headers.get("retry-after")),
+                    replayable=replayable, time_left=self._left(limit, started), random=self.random(),
+                )
+                if decision.retry:
+                    history.append(Attempt(status=status, elapsed=clock() - began, slept=decision.delay))
+                    response.close()
+                    self._pause(method, url, attempt, decision)
+                    continue
+            break
+        if raise_on_error and status >= 400:
             try:
                 error = from_response(response, method)
             finally:
                 response.close()
+            history.append(Attempt(status=status, elapsed=clock() - began))
+            error.attempts = history
             raise error
         return self._result(response, method)
 
@@ -228,6 +360,103 @@ class Adapter:
         elif self.proxies or self._session.proxies:
             kwargs["proxies"] = {**self._session.proxies, **(self.proxies or {})}
         return kwargs
+
+    def _headers_for(
+        self, method: str, headers: Mapping[str, str | None] | None, key: bool | str | None
+    ) -> tuple[Mapping[str, Any], bool]:
+        """The headers for one call and whether it carries an idempotency key.
+
+        A generated key is made here, once per call, so every attempt sends the same one.
+        """
+        if key is None:
+            key = self.idempotency_key and method in ("POST", "PATCH")
+        if key is True:
+            key = str(uuid.uuid4())
+        elif key is False:
+            key = None
+        elif not isinstance(key, str) or not key:
+            raise UsageError(f"idempotency_key must be True, False, None or a non-empty string, got {key!r}")
+        if not headers and key is None:
+            return self.headers, self._keyed_by_default
+        merged: dict[str, Any] = dict(self.headers)
+        if headers:
+            merged.update(headers)
+        name = self.idempotency_header
+        if key is not None:
+            if not name:
+                raise UsageError("idempotency_key given but the client's idempotency_header is None")
+            for existing in [k for k in merged if k.lower() == name.lower()]:
+                del merged[existing]
+            merged[name] = key
+            return merged, True
+        keyed = name is not None and any(k.lower() == name.lower() and v for k, v in merged.items())
+        return merged, keyed
+
+    def _exchange(
+        self, method: str, url: str, allow_redirects: bool, call: dict[str, Any], stream: bool,
+        limit: float | None, started: float,
+    ) -> requests.Response:
+        """One attempt: send, follow redirects, and (under a deadline) read the body in time."""
+        response = self._send(method, url, **call)
+        if allow_redirects and response.is_redirect:
+            follow = dict(call)
+            del follow["params"]
+            response = self._follow_redirects(response, method, **follow)
+        if limit is not None and not stream:
+            try:
+                complete = read_body(response, limit - (self.clock() - started))
+            except requests.RequestException as exc:
+                raise from_transport_error(exc, method, response.url) from exc
+            if not complete:
+                raise DeadlineExceeded(
+                    f"DeadlineExceeded: {method} {registry.url(response.url)}: the body did not arrive "
+                    f"within the {limit:g}s deadline",
+                    method=method,
+                    url=response.url,
+                )
+        return response
+
+    def _left(self, limit: float | None, started: float) -> float | None:
+        return None if limit is None else limit - (self.clock() - started)
+
+    def _deadline_error(self, method: str, url: str, limit: float, history: list[Attempt]) -> MyClientError:
+        """The error for a deadline that ran out between attempts: the real last error if any."""
+        last = history[-1].error if history else None
+        if isinstance(last, MyClientError):
+            last.attempts = history
+            return last
+        error = DeadlineExceeded(
+            f"DeadlineExceeded: {method} {registry.url(url)}: no time left of the {limit:g}s deadline",
+            method=method, url=url,
+        )
+        error.attempts = history
+        return error
+
+    def _pause(self, method: str, url: str, attempt: int, decision: Decision) -> None:
+        """Wait before the next attempt (the seam where retry hooks are called)."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("retrying %s %s after %.2fs (attempt %d: %s) cid=%s", method, registry.url(url),
+                      decision.delay, attempt, decision.reason, self.cid)
+        if decision.delay > 0:
+            self.sleep(decision.delay)
+
+    def _connections_opened(self, url: str, kwargs: Mapping[str, Any]) -> int | None:
+        """How many connections the session's pool for ``url`` has opened so far (None: unknown).
+
+        Compared before and after a failed attempt, an unchanged count proves the attempt ran on
+        a reused keep-alive connection.
+        """
+        try:
+            transport = self._session.get_adapter(url)
+            settings = self._session.merge_environment_settings(
+                url, dict(kwargs.get("proxies") or {}), False, kwargs.get("verify"), kwargs.get("cert")
+            )
+            pool = transport.get_connection_with_tls_context(  # type: ignore[attr-defined]
+                _UrlOnly(url), settings["verify"], settings["proxies"], settings["cert"]
+            )
+            return int(pool.num_connections)
+        except Exception:  # noqa: BLE001 - a custom transport may not have pools; then we do not know
+            return None
 
     def _send(
         self, method: str, url: str, prepared: requests.PreparedRequest | None = None, **kwargs: Any

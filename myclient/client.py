@@ -6,7 +6,7 @@ call goes through ``client.adapter``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, Union
 
@@ -16,6 +16,7 @@ from requests.auth import AuthBase
 from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, TimeoutSpec
 from .auth import BearerAuth, TokenSource
 from .exceptions import UsageError
+from .retry import RetryPolicy
 
 __all__ = ["Client"]
 
@@ -30,6 +31,11 @@ class Client:
     An injected ``session`` is used as given and never modified, and is left open by ``close()``;
     a session the client made itself is closed with it. ``adapter`` is an Adapter class to build
     (default JSONAdapter: calls return decoded JSON) or a ready Adapter instance.
+
+    ``retry`` (a RetryPolicy; None for no retries), ``deadline`` (seconds for a whole call) and
+    ``idempotency_key`` (True: every POST/PATCH gets one generated key, sent on all its attempts
+    in ``idempotency_header``) are defaults each call may override. ``sleep``, ``clock`` and
+    ``random`` replace time.sleep, time.monotonic and random.random, for tests.
     """
 
     def __init__(
@@ -47,6 +53,13 @@ class Client:
         adapter: AdapterSpec = JSONAdapter,
         cid: str | None = None,
         cid_header: str | None = "X-Correlation-ID",
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - immutable value
+        deadline: float | None = None,
+        idempotency_key: bool = False,
+        idempotency_header: str | None = "Idempotency-Key",
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        random: Callable[[], float] | None = None,
     ) -> None:
         if token is not None and auth is not None:
             raise UsageError("give token= or auth=, not both")
@@ -77,6 +90,13 @@ class Client:
                 headers=headers,
                 cid=cid,
                 cid_header=cid_header,
+                retry=retry,
+                deadline=deadline,
+                idempotency_key=idempotency_key,
+                idempotency_header=idempotency_header,
+                sleep=sleep,
+                clock=clock,
+                random=random,
             )
         else:
             raise UsageError(f"adapter must be an Adapter subclass or instance, got {adapter!r}")

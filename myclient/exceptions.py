@@ -29,6 +29,7 @@ __all__ = [
     "ConnectTimeout",
     "ReadTimeout",
     "ConnectionLost",
+    "DeadlineExceeded",
     "TooManyRedirects",
     "InvalidResponse",
     "HTTPError",
@@ -161,8 +162,19 @@ class ReadTimeout(Timeout):
     """The server did not answer within the read timeout; the request may have been processed."""
 
 
+class DeadlineExceeded(Timeout):
+    """The call's deadline ran out (while waiting to retry, or while the body was still arriving)."""
+
+
 class ConnectionLost(TransportError):
-    """The connection broke after the request was sent (reset, closed, malformed or truncated response)."""
+    """The connection broke after the request was sent (reset, closed, malformed or truncated response).
+
+    ``before_response`` is True when not a byte of the response had arrived (the peer closed or
+    reset the connection instead of answering): on a reused keep-alive connection that means the
+    connection was already dead, so the request can be sent again safely.
+    """
+
+    before_response = False
 
 
 class TooManyRedirects(TransportError):
@@ -488,4 +500,10 @@ def from_transport_error(exc: BaseException, method: str | None, url: str | None
         cls = TransportError
     root = _root_cause(exc)
     detail = str(root) or type(root).__name__
-    return cls(f"{cls.__name__}: {method} {registry.url(url or '')}: {detail}", method=method, url=url)
+    error = cls(f"{cls.__name__}: {method} {registry.url(url or '')}: {detail}", method=method, url=url)
+    if isinstance(error, ConnectionLost) and isinstance(exc, requests.exceptions.ConnectionError):
+        # Raised while sending or waiting for the status line, so no response byte had arrived.
+        error.before_response = isinstance(root, (ConnectionResetError, BrokenPipeError)) or (
+            type(root).__name__ == "RemoteDisconnected"
+        )
+    return error

@@ -17,7 +17,7 @@ BASE = "https://api.example/v1"
 
 
 def _error(status: int, **kwargs: object) -> myclient.HTTPError:
-    client = myclient.Client(BASE)
+    client = myclient.Client(BASE, retry=None)
     with responses.RequestsMock() as rs:
         rs.get(f"{BASE}/thing", status=status, **kwargs)  # type: ignore[arg-type]
         with pytest.raises(myclient.HTTPError) as info:
@@ -195,7 +195,7 @@ def test_transport_failures_map_into_transport_branch(exc: BaseException, cls: t
 
 
 def test_network_failure_raises_transport_error_with_cause() -> None:
-    client = myclient.Client(BASE)
+    client = myclient.Client(BASE, retry=None)
     with responses.RequestsMock() as rs:
         rs.get(f"{BASE}/x", body=requests.ConnectionError("connection refused"))
         with pytest.raises(myclient.TransportError) as info:

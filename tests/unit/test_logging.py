@@ -46,7 +46,7 @@ def test_one_debug_record_per_request_with_cid_and_no_secrets(caplog: pytest.Log
 
 def test_transport_failure_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="myclient")
-    client = myclient.Client("https://api.example")
+    client = myclient.Client("https://api.example", retry=None)
     with responses.RequestsMock() as rs:
         rs.get("https://api.example/x", body=requests.ConnectionError("refused"))
         with pytest.raises(myclient.ConnectError):
