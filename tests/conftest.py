@@ -1,0 +1,155 @@
+"""Shared pytest setup: integration-server fixtures and the CI skip policy.
+
+Fixtures (all session-scoped; under pytest-xdist each worker starts its own
+servers on its own free ports):
+
+* ``httpbin_url`` - ``http://127.0.0.1:PORT`` of httpbin (no trailing slash);
+* ``gateway`` - a :class:`servers.Gateway` (nginx in front of httpbin);
+* ``pki`` - a :class:`servers.PKI` (test CA, server/client certificates, a
+  wrong CA and a client certificate signed by it);
+* ``httpbin_server`` / ``nginx_gateway`` - the running server objects.
+
+Policy: a server that cannot be started makes its fixture skip with the
+reason, but under ``CI=true`` it fails instead, and every skipped test or
+module (whatever skipped it; xfail is not a skip) is reported as a failure.
+
+Tests under ``tests/integration/`` get the ``integration`` marker.
+
+``tests/`` is deliberately not a package: pytest puts it on ``sys.path``
+for this conftest, which is how ``import servers`` works.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from servers import (
+    PKI,
+    Gateway,
+    HarnessError,
+    HttpbinServer,
+    NginxGateway,
+    create_pki,
+    start_gateway,
+    start_httpbin,
+)
+
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+
+def ci_mode() -> bool:
+    """Whether skips are forbidden (environment variable ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def server_unavailable(what: str, exc: BaseException) -> NoReturn:
+    """Skip (or, under ``CI=true``, fail) because ``what`` cannot run."""
+    reason = f"{what} unavailable: {exc}"
+    # "from None": the message says it all; no "during handling..." chain.
+    if ci_mode():
+        raise pytest.fail.Exception(
+            f"{reason}\n(CI=true: a test server that cannot start is a failure)", pytrace=False
+        ) from None
+    raise pytest.skip.Exception(reason) from None
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def servers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Per-run (and per-xdist-worker) directory for every server's files."""
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def pki(servers_dir: Path) -> PKI:
+    try:
+        return create_pki(servers_dir / "pki")
+    except HarnessError as exc:
+        server_unavailable("test PKI (openssl)", exc)
+
+
+@pytest.fixture(scope="session")
+def httpbin_server(servers_dir: Path) -> Iterator[HttpbinServer]:
+    try:
+        server = start_httpbin(servers_dir / "httpbin")
+    except HarnessError as exc:
+        server_unavailable("httpbin", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def httpbin_url(httpbin_server: HttpbinServer) -> str:
+    return httpbin_server.url
+
+
+@pytest.fixture(scope="session")
+def nginx_gateway(servers_dir: Path, httpbin_server: HttpbinServer, pki: PKI) -> Iterator[NginxGateway]:
+    try:
+        server = start_gateway(servers_dir / "nginx", httpbin_url=httpbin_server.url, pki=pki)
+    except HarnessError as exc:
+        server_unavailable("nginx gateway", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(nginx_gateway: NginxGateway) -> Gateway:
+    return nginx_gateway.info
+
+
+# --------------------------------------------------------------------- hooks
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: talks to real servers started by tests/servers")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(item.path).resolve().is_relative_to(INTEGRATION_DIR):
+            item.add_marker(pytest.mark.integration)
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _forbid_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under ``CI=true`` turn a skipped report (not an xfail) into a failure.
+
+    Done where reports are made, i.e. on xdist workers too, so the controller
+    receives (and counts) failures.
+    """
+    if ci_mode() and report.skipped and not hasattr(report, "wasxfail"):
+        where = report.nodeid
+        if isinstance(report, pytest.TestReport):
+            where += f" ({report.when})"
+        report.outcome = "failed"
+        report.longrepr = f"CI=true forbids skipped tests; {where} was skipped: {_skip_reason(report)}"
+
+
+# Old-style wrappers (not wrapper=True) so that pytest 7 works too.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    _forbid_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    outcome = yield
+    _forbid_skip(outcome.get_result())
