@@ -476,7 +476,9 @@ class Adapter:
             error = from_transport_error(exc, method, sent_url)
             self._log(method, sent_url, type(error).__name__, start)
             raise error from exc
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OSError) as exc:
+            # Raised before anything was sent: a bad argument, or a local file (certificate, CA
+            # bundle, body) that cannot be read.
             if isinstance(exc, MyClientError):
                 raise
             raise UsageError(f"invalid request for {method} {registry.url(url)}: {exc}") from exc
