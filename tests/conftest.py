@@ -7,7 +7,12 @@ servers on its own free ports):
 * ``gateway`` - a :class:`servers.Gateway` (nginx in front of httpbin);
 * ``pki`` - a :class:`servers.PKI` (test CA, server/client certificates, a
   wrong CA and a client certificate signed by it);
-* ``httpbin_server`` / ``nginx_gateway`` - the running server objects.
+* ``httpbin_server`` / ``nginx_gateway`` - the running server objects;
+* ``wiremock`` - a :class:`servers.WireMockServer` (WireMock standalone, the
+  fault injector; ``.url`` and ``.admin``).
+
+Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
+stub, scenario and journal entry reset before the test.
 
 Policy: a server that cannot be started makes its fixture skip with the
 reason, but under ``CI=true`` it fails instead, and every skipped test or
@@ -33,9 +38,12 @@ from servers import (
     HarnessError,
     HttpbinServer,
     NginxGateway,
+    WireMockAdmin,
+    WireMockServer,
     create_pki,
     start_gateway,
     start_httpbin,
+    start_wiremock,
 )
 
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
@@ -106,6 +114,25 @@ def nginx_gateway(servers_dir: Path, httpbin_server: HttpbinServer, pki: PKI) ->
 @pytest.fixture(scope="session")
 def gateway(nginx_gateway: NginxGateway) -> Gateway:
     return nginx_gateway.info
+
+
+@pytest.fixture(scope="session")
+def wiremock(servers_dir: Path) -> Iterator[WireMockServer]:
+    try:
+        server = start_wiremock(servers_dir / "wiremock")
+    except HarnessError as exc:
+        server_unavailable("WireMock", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def wiremock_admin(wiremock: WireMockServer) -> WireMockAdmin:
+    """WireMock's admin client; stubs, scenarios and the request journal are reset first."""
+    wiremock.admin.reset()
+    return wiremock.admin
 
 
 # --------------------------------------------------------------------- hooks

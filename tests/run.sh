@@ -2,49 +2,108 @@
 # The project's test command (see README): `bash tests/run.sh [pytest args...]`.
 #
 # Installs what the tests need on a fresh Debian machine with Python 3.11 and
-# pip: nginx-light and openssl through apt-get (only when missing), and the
-# package with its "test" extra through pip; then runs pytest in parallel
-# (pytest-xdist). The exit code is pytest's; "no tests collected" (5) fails.
+# pip: through apt-get (only when missing) nginx-light, openssl, a Java
+# runtime (default-jre-headless) and nodejs/npm; WireMock standalone through
+# `npm install --prefix "$MYCLIENT_NPM_DIR" wiremock@3` (default .tmp/npm,
+# gitignored; only when its jar is not there yet); and the package with its
+# "test" extra through pip. Then it runs pytest in parallel (pytest-xdist).
+# The exit code is pytest's; "no tests collected" (5) fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+# tests/servers/wiremock.py looks for the jar in the same place.
+export MYCLIENT_NPM_DIR="${MYCLIENT_NPM_DIR:-$PWD/.tmp/npm}"
+WIREMOCK_SPEC="wiremock@3"
 
 have_nginx() { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
+have_npm() { command -v npm >/dev/null 2>&1; }
+# WireMock 3 needs Java 11 or newer.
+have_java() {
+    local java="${MYCLIENT_JAVA:-java}" major
+    command -v "$java" >/dev/null 2>&1 || return 1
+    major="$("$java" -version 2>&1 | sed -n 's/.* version "\([0-9][0-9]*\).*/\1/p' | head -n 1)"
+    [ -n "$major" ] && [ "$major" -ge 11 ]
+}
+have_wiremock_jar() {
+    local jar
+    if [ -n "${MYCLIENT_WIREMOCK_JAR:-}" ]; then
+        [ -f "$MYCLIENT_WIREMOCK_JAR" ]
+        return
+    fi
+    for jar in "$MYCLIENT_NPM_DIR"/node_modules/wiremock/build/wiremock-standalone-*.jar; do
+        [ -f "$jar" ] && return 0
+    done
+    return 1
+}
+
+# A step that could not be done: fatal under CI=true, else the tests needing it skip.
+cannot() {
+    echo "run.sh: $1" >&2
+    if [ "${CI:-}" = "true" ]; then
+        exit 1
+    fi
+    echo "run.sh: continuing; tests needing it will skip" >&2
+}
 
 install_system_packages() {
     local sudo="" log
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "run.sh: note: nginx/openssl missing and no apt-get here; tests needing them will skip (fail under CI=true)" >&2
+        echo "run.sh: note: $* missing and no apt-get here; tests needing them will skip (fail under CI=true)" >&2
         return 0
     fi
     if [ "$(id -u)" -ne 0 ]; then
         if ! command -v sudo >/dev/null 2>&1; then
-            echo "run.sh: note: nginx/openssl missing, not root and no sudo; tests needing them will skip (fail under CI=true)" >&2
+            echo "run.sh: note: $* missing, not root and no sudo; tests needing them will skip (fail under CI=true)" >&2
             return 0
         fi
         sudo="sudo -n"
     fi
-    echo "run.sh: installing nginx-light and openssl with apt-get ..."
+    echo "run.sh: installing $* with apt-get ..."
     log="$(mktemp)"
     if $sudo env DEBIAN_FRONTEND=noninteractive apt-get update >"$log" 2>&1 &&
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-            nginx-light openssl >>"$log" 2>&1; then
+            "$@" >>"$log" 2>&1; then
         rm -f "$log"
         return 0
     fi
     tail -n 30 "$log" >&2
     rm -f "$log"
-    echo "run.sh: apt-get failed to install nginx-light/openssl" >&2
-    if [ "${CI:-}" = "true" ]; then
-        exit 1
-    fi
-    echo "run.sh: continuing; tests needing them will skip" >&2
+    cannot "apt-get failed to install $*"
 }
 
-if ! have_nginx || ! have_openssl; then
-    install_system_packages
+install_wiremock() {
+    local log
+    if ! have_npm; then
+        cannot "npm is missing, so $WIREMOCK_SPEC cannot be installed"
+        return 0
+    fi
+    echo "run.sh: installing $WIREMOCK_SPEC into $MYCLIENT_NPM_DIR with npm ..."
+    mkdir -p "$MYCLIENT_NPM_DIR"
+    log="$(mktemp)"
+    if npm install --prefix "$MYCLIENT_NPM_DIR" --no-audit --no-fund --no-update-notifier --loglevel=error \
+        "$WIREMOCK_SPEC" >"$log" 2>&1 && have_wiremock_jar; then
+        rm -f "$log"
+        return 0
+    fi
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    cannot "npm failed to install $WIREMOCK_SPEC (no wiremock-standalone jar under $MYCLIENT_NPM_DIR)"
+}
+
+packages=()
+have_nginx || packages+=(nginx-light)
+have_openssl || packages+=(openssl)
+have_java || packages+=(default-jre-headless)
+if ! have_wiremock_jar && ! have_npm; then
+    packages+=(nodejs npm)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
+    install_system_packages "${packages[@]}"
+fi
+if ! have_wiremock_jar; then
+    install_wiremock
 fi
 
 python3 -m pip install -q -e ".[test]"

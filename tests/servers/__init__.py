@@ -7,7 +7,9 @@ stop / log-tail):
 * :mod:`.httpbin` - httpbin under gunicorn (in-process werkzeug fallback);
 * :mod:`.pki` - a throw-away test CA, server and client certificates;
 * :mod:`.nginx` - nginx as an API gateway (key header, HTTPS, mTLS) in front
-  of httpbin.
+  of httpbin;
+* :mod:`.wiremock` - WireMock standalone (from the npm package) as a fault
+  injector, with a typed admin-API client.
 
 ``tests/conftest.py`` turns them into session-scoped pytest fixtures.
 """
@@ -26,6 +28,7 @@ from ._proc import (
 from .httpbin import HttpbinServer, start_httpbin
 from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_nginx, start_gateway
 from .pki import PKI, create_pki, find_openssl
+from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
 __all__ = [
     "GATEWAY_HEADER",
@@ -39,13 +42,18 @@ __all__ = [
     "NginxGateway",
     "ServerStartError",
     "ServerUnavailable",
+    "WireMockAdmin",
+    "WireMockServer",
     "create_pki",
+    "find_java",
     "find_nginx",
     "find_openssl",
+    "find_wiremock_jar",
     "free_port",
     "http_probe",
     "retry_on_port_conflict",
     "start_gateway",
     "start_httpbin",
+    "start_wiremock",
     "tcp_probe",
 ]
