@@ -77,6 +77,11 @@ class RetryPolicy:
     ``respect_retry_after`` and it is at most ``retry_after_cap``; a longer one is not slept on.
     Statuses, read timeouts and losses after sending are retried only for ``idempotent_methods``
     or a call carrying an idempotency key; failures before sending are retried for every method.
+
+    ``resend_on_stale_connection``: a reused keep-alive connection that closes or resets before
+    a single response byte counts as dead before sending, so any method is sent again. From the
+    client this looks the same as a server that read the request and then died without
+    answering; set it to False to treat that case as "sent" (only safe calls are retried).
     """
 
     attempts: int = 3
@@ -86,6 +91,7 @@ class RetryPolicy:
     respect_retry_after: bool = True
     retry_after_cap: float = 60.0
     idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS
+    resend_on_stale_connection: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
@@ -148,7 +154,7 @@ class RetryPolicy:
                 return Decision(False, 0.0, f"{type(error).__name__} is not retryable")
             if _permanent(error):
                 return Decision(False, 0.0, f"{type(error).__name__} will not change on retry")
-            sent = sent_before_failure(error, reused)
+            sent = sent_before_failure(error, reused and self.resend_on_stale_connection)
             what = type(error).__name__ + ("" if sent else " before the request was sent")
         elif status is not None:
             if status not in self.statuses:

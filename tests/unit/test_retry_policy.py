@@ -171,3 +171,9 @@ def test_policy_is_immutable_and_replace_validates() -> None:
 def test_decide_needs_an_outcome() -> None:
     with pytest.raises(myclient.UsageError):
         RetryPolicy().decide(attempt=1, method="GET")
+
+
+def test_stale_connection_resends_can_be_turned_off() -> None:
+    policy = RetryPolicy(resend_on_stale_connection=False)
+    assert not policy.decide(attempt=1, method="POST", error=_lost(True), reused=True).retry
+    assert policy.decide(attempt=1, method="GET", error=_lost(True), reused=True).retry
