@@ -42,13 +42,25 @@ from .exceptions import (
     UsageError,
 )
 from .groups import ApiGroup, Resource, group, path
+from .oauth2 import AuthorizationCode, ClientCredentials, OAuth2Flow, PasswordGrant, RefreshTokenGrant
 from .retry import RetryPolicy
+from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
 
 __version__ = "0.1.0"
 
 _logging.getLogger("myclient").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "AuthorizationCode",
+    "CacheTokenStore",
+    "ClientCredentials",
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "OAuth2Flow",
+    "PasswordGrant",
+    "RefreshTokenGrant",
+    "Token",
+    "TokenStore",
     "DEFAULT_TIMEOUT",
     "APIKeyAuth",
     "Adapter",

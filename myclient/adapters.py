@@ -91,6 +91,14 @@ def check_retry(retry: Any) -> RetryPolicy:
 _NO_RETRY = RetryPolicy.off()
 
 
+def _needs_reauth(response: requests.Response) -> bool:
+    """401, or a 403 whose WWW-Authenticate says the token is invalid (RFC 6750 §3.1)."""
+    status = response.status_code
+    if status == 401:
+        return True
+    return status == 403 and "invalid_token" in response.headers.get("www-authenticate", "")
+
+
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)  # looked up per call, so tests can replace time.sleep
 
@@ -237,22 +245,62 @@ class Adapter:
         (``allow_redirects``, ``cookies``, and per-call ``auth``, ``verify``, ``cert``, ``proxies``).
         """
         method = method.upper()
-        url = self.url(path)
+        response = self._call(
+            method, self.url(path), self.headers, params=params, json=json, data=data, files=files,
+            headers=headers, timeout=timeout, raise_on_error=raise_on_error, stream=stream, retry=retry,
+            deadline=deadline, idempotency_key=idempotency_key, **requests_kwargs,
+        )
+        return self._result(response, method)
+
+    def request_url(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Like ``request()`` for an absolute URL on any origin, returning the ``requests.Response``.
+
+        For endpoints outside the API, such as an OAuth2 token or revocation endpoint on another
+        host: the session (its gateway headers, certificates, proxies, CA), timeouts, retries and
+        logging apply, but neither the adapter's auth nor its extra headers are sent — only the
+        correlation id and what ``headers=`` gives. Pass ``auth=`` to authenticate.
+        """
+        if _urls.origin_of(url) is None:
+            raise UsageError(f"request_url needs an absolute http(s) URL, got {registry.url(str(url))!r}")
+        kwargs.setdefault("auth", None)
+        base = {self.cid_header: self.cid} if self.cid_header else {}
+        return self._call(method.upper(), url, base, **kwargs)
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        base_headers: Mapping[str, str],
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str | None] | None = None,
+        timeout: TimeoutSpec | None = None,
+        raise_on_error: bool = True,
+        stream: bool = False,
+        retry: RetryPolicy | None = _MISSING,
+        deadline: float | None = _MISSING,
+        idempotency_key: bool | str | None = None,
+        **requests_kwargs: Any,
+    ) -> requests.Response:
+        """The attempt loop behind request() and request_url(): returns the final response."""
         policy = self.retry if retry is _MISSING else check_retry(retry)
         limit = self.deadline if deadline is _MISSING else check_deadline(deadline)
-        send_headers, keyed = self._headers_for(method, headers, idempotency_key)
+        send_headers, keyed = self._headers_for(method, base_headers, headers, idempotency_key)
         kwargs = self._settings(requests_kwargs)
         allow_redirects = kwargs.pop("allow_redirects", True)
         base_timeout = self.timeout if timeout is None else check_timeout(timeout)
         call = {"params": params, "json": json, "data": data, "files": files, "headers": send_headers,
                 "stream": stream or limit is not None, **kwargs}
         retrying = policy.attempts > 1
-        replayable, rewind = body_rewinder(data, files) if retrying else (True, None)
+        reauth = getattr(kwargs["auth"], "handle_unauthorized", None)
+        replayable, rewind = body_rewinder(data, files) if retrying or reauth else (True, None)
         watch_reuse = retrying and not policy.is_safe(method, keyed)
         clock = self.clock
         started = clock()
         history: list[Attempt] = []
-        left: float | None = None
         attempt = 0
         while True:
             attempt += 1
@@ -263,7 +311,7 @@ class Adapter:
                 call["timeout"] = clip_timeout(base_timeout, left)
             else:
                 call["timeout"] = base_timeout
-            if rewind is not None and attempt > 1:
+            if rewind is not None and len(history):
                 rewind()
             opened = self._connections_opened(url, kwargs) if watch_reuse else None
             began = clock()
@@ -283,6 +331,13 @@ class Adapter:
                 self._pause(method, url, attempt, decision)
                 continue
             status = response.status_code
+            if reauth is not None and replayable and _needs_reauth(response) and reauth(response):
+                # Re-authenticated: replay once with the new credentials (not a retry attempt).
+                history.append(Attempt(status=status, elapsed=clock() - began))
+                response.close()
+                reauth = None
+                attempt -= 1
+                continue
             if status in policy.statuses and attempt < policy.attempts:
                 decision = policy.decide(
                     attempt=attempt, method=method, keyed=keyed, status=status,
@@ -303,7 +358,7 @@ class Adapter:
             history.append(Attempt(status=status, elapsed=clock() - began))
             error.attempts = history
             raise error
-        return self._result(response, method)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
         """GET ``path``; see ``request``."""
@@ -362,7 +417,11 @@ class Adapter:
         return kwargs
 
     def _headers_for(
-        self, method: str, headers: Mapping[str, str | None] | None, key: bool | str | None
+        self,
+        method: str,
+        base: Mapping[str, str],
+        headers: Mapping[str, str | None] | None,
+        key: bool | str | None,
     ) -> tuple[Mapping[str, Any], bool]:
         """The headers for one call and whether it carries an idempotency key.
 
@@ -376,9 +435,9 @@ class Adapter:
             key = None
         elif not isinstance(key, str) or not key:
             raise UsageError(f"idempotency_key must be True, False, None or a non-empty string, got {key!r}")
-        if not headers and key is None:
-            return self.headers, self._keyed_by_default
-        merged: dict[str, Any] = dict(self.headers)
+        if not headers and key is None and base is self.headers:
+            return base, self._keyed_by_default
+        merged: dict[str, Any] = dict(base)
         if headers:
             merged.update(headers)
         name = self.idempotency_header

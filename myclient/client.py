@@ -100,6 +100,13 @@ class Client:
             )
         else:
             raise UsageError(f"adapter must be an Adapter subclass or instance, got {adapter!r}")
+        self._bind_auth()
+
+    def _bind_auth(self) -> None:
+        """Let a token flow send its token requests through this client's adapter and session."""
+        bind = getattr(self._adapter.auth, "bind", None)
+        if callable(bind):
+            bind(self._adapter)
 
     @property
     def adapter(self) -> Adapter:
@@ -111,6 +118,7 @@ class Client:
         if not isinstance(value, Adapter):
             raise UsageError(f"adapter must be an Adapter instance, got {type(value).__name__}")
         self._adapter = value
+        self._bind_auth()
 
     @property
     def base_url(self) -> str:
@@ -130,6 +138,30 @@ class Client:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Shortcut for ``client.adapter.request(...)``."""
         return self._adapter.request(method, path, **kwargs)
+
+    def login(self, *args: Any, **kwargs: Any) -> Any:
+        """Obtain a token now through the auth flow.
+
+        E.g. ``login(username, password)`` for the password grant, ``login(redirect_url)`` for the
+        authorization code, ``login()`` for client credentials.
+        """
+        return self._flow("login")(*args, **kwargs)
+
+    def logout(self) -> None:
+        """Revoke the flow's tokens where the server supports it (RFC 7009) and forget them."""
+        self._flow("logout")()
+
+    def is_authenticated(self) -> bool:
+        """Whether the client holds credentials usable now (a static token or an unexpired one)."""
+        auth = self._adapter.auth
+        check = getattr(auth, "is_authenticated", None)
+        return bool(check()) if callable(check) else auth is not None
+
+    def _flow(self, name: str) -> Any:
+        method = getattr(self._adapter.auth, name, None)
+        if not callable(method):
+            raise UsageError(f"{name}() needs an OAuth2 flow as auth= (got {type(self._adapter.auth).__name__})")
+        return method
 
     def close(self) -> None:
         """Release the session if the client created it; an injected session stays open."""

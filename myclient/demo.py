@@ -1,0 +1,251 @@
+"""A runnable tour of myclient against an embedded local API: ``python -m myclient.demo``.
+
+It starts a tiny HTTP server on 127.0.0.1 (a free port, daemon thread) that plays an API behind
+a gateway, then walks through numbered sections: session injection, a successful call, 404 and
+500 errors, a timeout, the DEBUG log lines with the correlation id, and proof that the injected
+session was left untouched. Needs only requests and the standard library.
+
+To add a section, write a ``section_*(ctx)`` function and append it to ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+import myclient
+
+GATEWAY_KEY = "demo-gateway-key"
+SLOW_SECONDS = 2.0
+DEMO_TIMEOUT = 0.5
+
+# -- the embedded API ---------------------------------------------------------------------------
+
+_ROUTES: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {
+    "/v1/health": (200, {"status": "ok"}, {}),
+    "/v1/users/1": (200, {"id": 1, "name": "Ada Lovelace", "email": "ada@example.org"}, {}),
+    "/v1/users/404": (404, {"message": "user 404 not found"}, {"X-Request-ID": "req-7f3a9c"}),
+    "/v1/boom": (500, {"error": {"message": "database connection pool exhausted"}}, {}),
+}
+
+
+class DemoServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer whose ``stopping`` event cuts the slow endpoint short on shutdown."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), DemoHandler)
+        self.stopping = threading.Event()
+        self.correlation_ids: set[str] = set()  # X-Correlation-ID values received
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    """The API: a gateway key check in front of a few fixed JSON routes and one slow one."""
+
+    server_version = "DemoAPI/1.0"
+
+    def do_GET(self) -> None:
+        server = self.server
+        assert isinstance(server, DemoServer)
+        server.correlation_ids.add(self.headers.get("X-Correlation-ID", "(none)"))
+        if self.headers.get("X-Gateway-Key") != GATEWAY_KEY:
+            self._reply(401, {"message": "missing or invalid gateway key"})
+            return
+        route = urlsplit(self.path).path
+        if route == "/v1/slow":
+            if server.stopping.wait(SLOW_SECONDS):
+                return  # shutting down; the client gave up long ago
+            self._reply(200, {"status": "finally"})
+            return
+        status, body, headers = _ROUTES.get(route, (404, {"message": f"no route {route}"}, {}))
+        self._reply(status, body, headers)
+
+    def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped waiting (a timeout); nobody to answer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        """Keep the server's access log out of the demo output."""
+
+
+# -- the client the user writes -----------------------------------------------------------------
+
+
+class Users(myclient.Resource):
+    """CRUD on ``/users``."""
+
+    path = "/users"
+
+
+class Status(myclient.ApiGroup):
+    """Service status."""
+
+    def health(self) -> dict[str, Any]:
+        """Whether the API is up.
+
+        Supported methods: GET /health
+        """
+        result: dict[str, Any] = self._adapter.get("/health")
+        return result
+
+
+class DemoClient(myclient.Client):
+    """The API's client: its groups are declared, the calls go through ``client.adapter``."""
+
+    users = myclient.group(Users)
+    status = myclient.group(Status)
+
+
+# -- the sections -------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What the sections share."""
+
+    server: DemoServer
+    session: requests.Session
+    client: DemoClient
+    session_headers_before: dict[str, str | bytes]
+    log_records: list[logging.LogRecord]
+
+
+def section_setup(ctx: Context) -> None:
+    extra = {k: v for k, v in ctx.session_headers_before.items() if k not in requests.utils.default_headers()}
+    print(f"user's session: requests.Session() + headers {extra}")
+    print(f"client: {ctx.client!r}")
+    print(f"groups: client.users -> {type(ctx.client.users).__name__}, "
+          f"client.status -> {type(ctx.client.status).__name__}")
+    doc = [line.strip() for line in (Status.health.__doc__ or "").splitlines() if "Supported" in line]
+    print(f"Status.health docstring: {doc[0] if doc else '?'}")
+
+
+def section_success(ctx: Context) -> None:
+    print(f"client.status.health() -> {ctx.client.status.health()}")
+    print(f"client.users.get(1)    -> {ctx.client.users.get(1)}")
+
+
+def section_not_found(ctx: Context) -> None:
+    try:
+        ctx.client.users.get(404)
+    except myclient.NotFound as e:
+        print(f"caught {type(e).__name__}: {e}")
+        print(f"  e.status={e.status}  e.method={e.method}  e.url={e.url}  e.request_id={e.request_id}")
+
+
+def section_server_error(ctx: Context) -> None:
+    try:
+        ctx.client.adapter.get("/boom")
+    except myclient.MyClientError as e:
+        print(f"caught as MyClientError: {type(e).__name__}")
+        print(f"  str(e): {e}")
+        print(f"  is a ServerError: {isinstance(e, myclient.ServerError)}")
+
+
+def section_timeout(ctx: Context) -> None:
+    print(f"GET /slow answers after {SLOW_SECONDS:g} s; calling it with timeout={DEMO_TIMEOUT}")
+    try:
+        ctx.client.adapter.get("/slow", timeout=DEMO_TIMEOUT)
+    except myclient.MyClientError as e:
+        print(f"caught as MyClientError: {type(e).__name__}"
+              f" (a Timeout: {isinstance(e, myclient.Timeout)})")
+        print(f"  str(e): {e}")
+        tries = ", ".join(f"{a.outcome} after {a.elapsed:.2f} s" for a in e.attempts)
+        print(f"  e.attempts (the default RetryPolicy retries a GET that timed out): {tries}")
+
+
+def section_logging(ctx: Context) -> None:
+    cid = ctx.client.cid
+    with_cid = [r for r in ctx.log_records if f"cid={cid}" in r.getMessage()]
+    print(f"client.cid = {cid}")
+    print(f"X-Correlation-ID values the server received: {sorted(ctx.server.correlation_ids)}")
+    print(f"the 'myclient' logger wrote {len(ctx.log_records)} DEBUG lines above "
+          f"(the '[myclient DEBUG]' ones), {len(with_cid)} of them with cid={cid}")
+
+
+def section_session_untouched(ctx: Context) -> None:
+    session = ctx.session
+    headers_now = dict(session.headers)
+    mounted = list(session.adapters)
+    defaults = list(requests.Session().adapters)
+    leaked = sorted({"Authorization", "X-Correlation-ID"} & set(headers_now))
+    print(f"headers unchanged: {headers_now == ctx.session_headers_before}  "
+          f"(client headers written onto it: {leaked or 'none'})")
+    print(f"mounted adapters:  {mounted}  (requests' defaults: {mounted == defaults})")
+    print(f"session.auth={session.auth!r}  session.proxies={session.proxies!r}  "
+          f"session.verify={session.verify!r}")
+    print(f"client.session is the injected session: {ctx.client.session is session}")
+
+
+SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
+    ("A user-made session, injected into a Client subclass", section_setup),
+    ("A successful call", section_success),
+    ("404 -> NotFound", section_not_found),
+    ("500 -> caught as MyClientError", section_server_error),
+    ("A timeout -> caught as MyClientError", section_timeout),
+    ("DEBUG log lines carry the correlation id", section_logging),
+    ("The injected session was not modified", section_session_untouched),
+]
+
+
+def main() -> int:
+    server = DemoServer()
+    thread = threading.Thread(target=server.serve_forever, name="demo-api", daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}/v1"
+    print(f"Demo API listening on {base_url} (behind a gateway: X-Gateway-Key required)")
+
+    logger = logging.getLogger("myclient")
+    stdout_handler = logging.StreamHandler(sys.stdout)
+    stdout_handler.setFormatter(logging.Formatter("    [%(name)s %(levelname)s] %(message)s"))
+    recorder = logging.handlers.BufferingHandler(capacity=10_000)  # keeps the records for section 6
+    handlers: list[logging.Handler] = [stdout_handler, recorder]
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    for handler in handlers:
+        logger.addHandler(handler)
+
+    session = requests.Session()
+    session.headers["X-Gateway-Key"] = GATEWAY_KEY
+    try:
+        client = DemoClient(base_url, session=session, token="demo-token", timeout=5.0)
+        ctx = Context(server, session, client, dict(session.headers), recorder.buffer)
+        for number, (title, run) in enumerate(SECTIONS, 1):
+            print(f"\n{number}. {title}\n{'-' * (len(title) + len(str(number)) + 2)}")
+            run(ctx)
+        client.close()  # leaves the injected session open: closing it is the user's job
+    finally:
+        session.close()
+        for handler in handlers:
+            logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    print("\nServer stopped; done.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

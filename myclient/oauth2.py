@@ -1,0 +1,453 @@
+"""OAuth2 grants on oauthlib, and the token lifecycle that drives them.
+
+oauthlib does the spec work (request bodies, token-response parsing and its error types, PKCE);
+this module decides *when* to get a token: ahead of expiry, once on 401, one refresh at a time
+across threads (and across processes with a locking store). Token requests go through the
+client's own adapter, so the session's gateway headers, certificates, proxies and CA apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
+
+import requests
+from oauthlib.oauth2 import (
+    BackendApplicationClient,
+    LegacyApplicationClient,
+    WebApplicationClient,
+)
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from oauthlib.oauth2.rfc6749.parameters import parse_token_response
+from requests.auth import AuthBase
+
+from . import _urls
+from .exceptions import AuthError, UsageError
+from .redaction import registry
+from .tokens import MemoryTokenStore, Token, TokenStore
+
+if TYPE_CHECKING:
+    from .adapters import Adapter
+
+__all__ = ["OAuth2Flow", "ClientCredentials", "PasswordGrant", "AuthorizationCode", "RefreshTokenGrant"]
+
+Scope = Union[str, Sequence[str], None]
+OnToken = Callable[[Token, Union[Token, None]], None]
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_endpoint(name: str, url: str | None) -> None:
+    """OAuth2 endpoints must be https; plain http is accepted only on loopback (RFC 8252 §8.3)."""
+    if url is None:
+        return
+    origin = _urls.origin_of(url)
+    if origin is None:
+        raise UsageError(f"{name} must be an absolute http(s) URL")
+    if origin.scheme != "https" and origin.host not in _LOOPBACK and not origin.host.startswith("127."):
+        raise UsageError(f"{name} must use https (plain http is allowed only on loopback)")
+
+
+def _scope_text(scope: Scope) -> str | None:
+    if scope is None or isinstance(scope, str):
+        return scope or None
+    return " ".join(scope)
+
+
+class OAuth2Flow(AuthBase):
+    """A token lifecycle usable as ``Client(auth=...)`` (or as plain requests auth).
+
+    Each request gets ``Authorization: Bearer <token>``. The token is refreshed ``leeway``
+    seconds before it expires (at most half its lifetime); with no ``expires_in`` the flow
+    relies on 401. On a 401 (or a 403 whose ``WWW-Authenticate`` says ``invalid_token``) the
+    adapter asks the flow to renew and replays the request once. Renewal is single-flight: one
+    thread asks the server, the others wait and use the new token. A refresh response without a
+    refresh token keeps the old one; a rejected refresh token (``invalid_grant``) falls back to
+    the original grant when the flow can run it again. ``on_token(new, old)`` runs inside the
+    refresh lock, after the token is stored.
+    """
+
+    grant_type: ClassVar[str] = ""
+    #: Whether the flow can obtain a token again on its own (no user interaction).
+    can_regrant: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str | None = None,
+        *,
+        scope: Scope = None,
+        client_auth: str = "basic",
+        store: TokenStore | None = None,
+        store_key: str | None = None,
+        leeway: float = 30.0,
+        on_token: OnToken | None = None,
+        revocation_url: str | None = None,
+        token: Token | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        _check_endpoint("token_url", token_url)
+        _check_endpoint("revocation_url", revocation_url)
+        if not client_id:
+            raise UsageError("client_id must be a non-empty string")
+        if client_auth not in ("basic", "body"):
+            raise UsageError("client_auth must be 'basic' (HTTP Basic) or 'body' (in the form body)")
+        if store is not None and not isinstance(store, TokenStore):
+            raise UsageError("store must have get(key), set(key, token) and delete(key)")
+        if leeway < 0:
+            raise UsageError("leeway must be >= 0 seconds")
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        registry.add_secret(client_secret)
+        self.scope = _scope_text(scope)
+        self.client_auth = client_auth
+        self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self.store_key = store_key or f"{self.grant_type}:{client_id}@{token_url}"
+        self.leeway = leeway
+        self.on_token = on_token
+        self.revocation_url = revocation_url
+        self.clock = clock or time.time
+        self._lock = threading.RLock()
+        self._adapter: Adapter | None = None
+        self._own_adapter: Adapter | None = None
+        if token is not None:
+            self.store.set(self.store_key, token)
+        self._token: Token | None = token or self.store.get(self.store_key)
+
+    # -- wiring -------------------------------------------------------------------------------
+    def bind(self, adapter: Adapter) -> None:
+        """Send token requests through ``adapter`` (the Client does this for you)."""
+        self._adapter = adapter
+
+    def _transport(self) -> Adapter:
+        if self._adapter is not None:
+            return self._adapter
+        if self._own_adapter is None:
+            from .adapters import RawAdapter  # late: adapters imports nothing from here
+
+            origin = _urls.origin_of(self.token_url)
+            assert origin is not None
+            self._own_adapter = RawAdapter(f"{origin.scheme}://{urlsplit(self.token_url).netloc}")
+        return self._own_adapter
+
+    # -- requests auth ------------------------------------------------------------------------
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self.token()
+        if token.token_type.lower() != "bearer":
+            raise AuthError(f"unsupported token type {token.token_type!r}; only Bearer tokens are sent")
+        r.headers["Authorization"] = "Bearer " + token.access_token
+        return r
+
+    def handle_unauthorized(self, response: requests.Response) -> bool:
+        """Called by the adapter on 401: renew the token (once across threads); True to replay."""
+        sent = response.request.headers.get("Authorization") if response.request is not None else None
+        with self._lock:
+            current = self._token
+            if current is not None and sent != "Bearer " + current.access_token:
+                return True  # another thread renewed since this request was sent
+            self._renew(stale=current)
+        return True
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def token(self) -> Token:
+        """The current token, renewed first when it is missing or about to expire."""
+        current = self._token
+        if current is not None and not self._expiring(current):
+            return current
+        return self._renew(stale=current)
+
+    def is_authenticated(self) -> bool:
+        """True when a token is held that has not expired (no network)."""
+        current = self._token
+        return current is not None and not current.expires_within(0, self.clock())
+
+    def login(self) -> Token:
+        """Obtain a fresh token now."""
+        with self._lock:
+            return self._renew(stale=self._token, regrant=True)
+
+    def logout(self) -> None:
+        """Revoke the tokens (RFC 7009, when ``revocation_url`` is set) and forget them."""
+        with self._lock:
+            current = self._token
+            self._token = None
+            self.store.delete(self.store_key)
+        if current is None or self.revocation_url is None:
+            return
+        for value, hint in ((current.refresh_token, "refresh_token"), (current.access_token, "access_token")):
+            if value:
+                body = urlencode({"token": value, "token_type_hint": hint})
+                response = self._post(self.revocation_url, body, safe=True)
+                if response.status_code >= 400:
+                    raise self._error_from(response, "revocation")
+
+    def _expiring(self, token: Token) -> bool:
+        if token.expires_at is None:
+            return False
+        leeway = self.leeway
+        if token.issued_at is not None:
+            leeway = min(leeway, (token.expires_at - token.issued_at) / 2)
+        return token.expires_within(leeway, self.clock())
+
+    def _renew(self, stale: Token | None, regrant: bool = False) -> Token:
+        """Single-flight renewal: only if nobody replaced ``stale`` meanwhile (thread or process)."""
+        with self._lock:
+            current = self._token
+            if not regrant and current is not None and current is not stale and not self._expiring(current):
+                return current
+            with self._store_lock():
+                stored = self.store.get(self.store_key)
+                if (not regrant and stored is not None and not self._expiring(stored)
+                        and (stale is None or stored.access_token != stale.access_token)):
+                    self._token = stored  # another process renewed it
+                    return stored
+                base = stored or current
+                new = self._grant() if regrant else self._obtain(base)
+                if new.refresh_token is None and base is not None and base.refresh_token:
+                    new = dataclasses.replace(new, refresh_token=base.refresh_token)
+                self.store.set(self.store_key, new)
+                self._token = new
+                if self.on_token is not None:
+                    self.on_token(new, base)
+                return new
+
+    @contextlib.contextmanager
+    def _store_lock(self) -> Iterator[None]:
+        lock = getattr(self.store, "lock", None)
+        if callable(lock):
+            with lock():
+                yield
+        else:
+            yield
+
+    def _obtain(self, old: Token | None) -> Token:
+        if old is not None and old.refresh_token:
+            try:
+                return self._refresh(old.refresh_token)
+            except AuthError as exc:
+                if exc.error != "invalid_grant" or not self.can_regrant:
+                    raise
+        if self.can_regrant:
+            return self._grant()
+        raise AuthError(f"no usable token for {self.client_id!r} and no way to get one: call login() first")
+
+    def _refresh(self, refresh_token: str) -> Token:
+        client = WebApplicationClient(self.client_id)
+        body = client.prepare_refresh_body(refresh_token=refresh_token, scope=self.scope, **self._body_auth())
+        return self._token_request(body, safe=False)
+
+    def _grant(self) -> Token:
+        raise AuthError(f"{type(self).__name__} cannot obtain a token without user interaction")
+
+    # -- token endpoint -----------------------------------------------------------------------
+    def _body_auth(self) -> dict[str, str]:
+        """Client credentials for the form body (client_auth='body', or a public client)."""
+        if self.client_auth == "body" or self._client_secret is None:
+            out = {"client_id": self.client_id}
+            if self._client_secret is not None:
+                out["client_secret"] = self._client_secret
+            return out
+        return {}
+
+    def _post(self, url: str, body: str, *, safe: bool) -> requests.Response:
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        if self._client_secret is not None and self.client_auth == "basic":
+            # RFC 6749 §2.3.1: form-encode id and secret before Base64.
+            pair = f"{quote_plus(self.client_id)}:{quote_plus(self._client_secret)}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        adapter = self._transport()
+        policy = adapter.retry
+        if safe:  # asking again has no side effect worth avoiding
+            policy = policy.replace(idempotent_methods=policy.idempotent_methods | {"POST"})
+        return adapter.request_url("POST", url, data=body, headers=headers, raise_on_error=False, retry=policy)
+
+    def _token_request(self, body: str, *, safe: bool) -> Token:
+        response = self._post(self.token_url, body, safe=safe)
+        if response.status_code >= 400:
+            raise self._error_from(response, "token")
+        try:
+            data = parse_token_response(response.text)
+        except OAuth2Error as exc:
+            raise self._oauth_error(exc, response) from None
+        except ValueError:
+            raise AuthError(f"token endpoint answered {response.status_code} with a body that is not a token",
+                            status=response.status_code, url=response.url) from None
+        return Token.from_response(data, now=self.clock())
+
+    def _error_from(self, response: requests.Response, what: str) -> AuthError:
+        try:
+            parse_token_response(response.text)
+        except OAuth2Error as exc:
+            return self._oauth_error(exc, response)
+        except Exception:  # noqa: BLE001 - a non-JSON error page is still an AuthError
+            pass
+        ctype = response.headers.get("content-type", "no content type")
+        return AuthError(f"{what} endpoint answered {response.status_code} ({ctype})",
+                         status=response.status_code, url=response.url)
+
+    @staticmethod
+    def _oauth_error(exc: OAuth2Error, response: requests.Response) -> AuthError:
+        error = getattr(exc, "error", None)
+        description = getattr(exc, "description", None)
+        message = f"token endpoint refused: {error}"
+        if description:
+            message += f" ({description})"
+        return AuthError(message, error=error, description=description, status=response.status_code,
+                         url=response.url)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} client_id={self.client_id!r} token_url={self.token_url!r} "
+                f"store={self.store!r}>")
+
+
+class ClientCredentials(OAuth2Flow):
+    """The client-credentials grant (machine to machine); renews itself with no refresh token."""
+
+    grant_type = "client_credentials"
+    can_regrant = True
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, **kwargs: Any) -> None:
+        if not client_secret:
+            raise UsageError("the client-credentials grant needs a client_secret")
+        super().__init__(token_url, client_id, client_secret, **kwargs)
+
+    def _grant(self) -> Token:
+        body = BackendApplicationClient(self.client_id).prepare_request_body(scope=self.scope, **self._body_auth())
+        return self._token_request(body, safe=True)
+
+
+class PasswordGrant(OAuth2Flow):
+    """The resource-owner password grant; re-runs with the kept credentials when refresh fails."""
+
+    grant_type = "password"
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
+                 username: str | None = None, password: str | None = None, **kwargs: Any) -> None:
+        self.username = username
+        self._password = password
+        registry.add_secret(password)
+        kwargs.setdefault("store_key", f"password:{client_id}:{username}@{token_url}")
+        super().__init__(token_url, client_id, client_secret, **kwargs)
+
+    @property
+    def can_regrant(self) -> bool:  # type: ignore[override]
+        return bool(self.username and self._password)
+
+    def login(self, username: str | None = None, password: str | None = None) -> Token:
+        """Log in (with new credentials if given) and obtain a token now."""
+        if username is not None:
+            self.username = username
+        if password is not None:
+            self._password = password
+            registry.add_secret(password)
+        if not self.can_regrant:
+            raise UsageError("the password grant needs username and password")
+        return super().login()
+
+    def _grant(self) -> Token:
+        if not (self.username and self._password):
+            raise AuthError("the password grant needs username and password: call login(username, password)")
+        client = LegacyApplicationClient(self.client_id)
+        body = client.prepare_request_body(username=self.username, password=self._password, scope=self.scope,
+                                           **self._body_auth())
+        return self._token_request(body, safe=True)
+
+
+class RefreshTokenGrant(OAuth2Flow):
+    """Start from a refresh token obtained elsewhere; each renewal uses the (rotated) refresh token."""
+
+    grant_type = "refresh_token"
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
+                 refresh_token: str, **kwargs: Any) -> None:
+        if not refresh_token:
+            raise UsageError("refresh_token must be a non-empty string")
+        registry.add_secret(refresh_token)
+        self._initial_refresh = refresh_token
+        super().__init__(token_url, client_id, client_secret, **kwargs)
+
+    def _grant(self) -> Token:
+        stored = self.store.get(self.store_key)
+        refresh = stored.refresh_token if stored is not None and stored.refresh_token else self._initial_refresh
+        return self._refresh(refresh)
+
+
+class AuthorizationCode(OAuth2Flow):
+    """Authorization code with PKCE (S256) and a checked ``state``.
+
+    ``authorization_url()`` gives the URL for the user's browser; after the redirect, pass the
+    full redirect URL to ``fetch_token()`` (or ``Client.login()``). A ``state`` that does not
+    match is refused as a possible CSRF.
+    """
+
+    grant_type = "authorization_code"
+
+    def __init__(self, authorize_url: str, token_url: str, client_id: str, client_secret: str | None = None, *,
+                 redirect_uri: str, **kwargs: Any) -> None:
+        _check_endpoint("authorize_url", authorize_url)
+        if not redirect_uri:
+            raise UsageError("redirect_uri is required")
+        self.authorize_url = authorize_url
+        self.redirect_uri = redirect_uri
+        self._pending: dict[str, str] = {}
+        super().__init__(token_url, client_id, client_secret, **kwargs)
+
+    def authorization_url(self, state: str | None = None, **extra: str) -> str:
+        """The URL to send the user to; remembers the PKCE verifier for this ``state``."""
+        client = WebApplicationClient(self.client_id)
+        verifier = client.create_code_verifier(64)
+        state = state or secrets.token_urlsafe(24)
+        params = {
+            "response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
+            "state": state, "code_challenge": client.create_code_challenge(verifier, "S256"),
+            "code_challenge_method": "S256", **extra,
+        }
+        if self.scope:
+            params["scope"] = self.scope
+        with self._lock:
+            self._pending[state] = verifier
+        sep = "&" if urlsplit(self.authorize_url).query else "?"
+        return f"{self.authorize_url}{sep}{urlencode(params)}"
+
+    def fetch_token(self, redirect_response_url: str) -> Token:
+        """Exchange the code in the redirect URL for a token (state and PKCE checked)."""
+        params = dict(parse_qsl(urlsplit(redirect_response_url).query, keep_blank_values=True))
+        state = params.get("state", "")
+        with self._lock:
+            verifier = next((v for s, v in self._pending.items() if secrets.compare_digest(s, state)), None)
+            if verifier is None:
+                raise AuthError("state in the redirect does not match any authorization request (possible CSRF)",
+                                error="invalid_state")
+            del self._pending[state]
+        if "error" in params:
+            raise AuthError(f"authorization refused: {params['error']}", error=params["error"],
+                            description=params.get("error_description"))
+        code = params.get("code")
+        if not code:
+            raise AuthError("the redirect URL carries no authorization code", error="invalid_request")
+        registry.add_secret(code)
+        client = WebApplicationClient(self.client_id)
+        body = client.prepare_request_body(code=code, redirect_uri=self.redirect_uri, code_verifier=verifier,
+                                           include_client_id=False, **self._body_auth())
+        with self._lock, self._store_lock():
+            old = self._token
+            new = self._token_request(body, safe=False)
+            self.store.set(self.store_key, new)
+            self._token = new
+            if self.on_token is not None:
+                self.on_token(new, old)
+        return new
+
+    def login(self, redirect_response_url: str | None = None) -> Token:
+        """``fetch_token(redirect_response_url)``; without it, renew with the refresh token."""
+        if redirect_response_url is not None:
+            return self.fetch_token(redirect_response_url)
+        return self._renew(stale=self._token)
