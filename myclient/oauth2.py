@@ -60,6 +60,14 @@ def _scope_text(scope: Scope) -> str | None:
     return " ".join(scope)
 
 
+def _json_object(response: requests.Response) -> Any:
+    """The decoded JSON body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 class OAuth2Flow(AuthBase):
     """A token lifecycle usable as ``Client(auth=...)`` (or as plain requests auth).
 
@@ -240,22 +248,31 @@ class OAuth2Flow(AuthBase):
         raise AuthError(f"no usable token for {self.client_id!r} and no way to get one: call login() first")
 
     def _refresh(self, refresh_token: str) -> Token:
+        extra: dict[str, str] = {}
+        if self._in_body():
+            extra["client_id"] = self.client_id
+            if self._client_secret is not None:
+                extra["client_secret"] = self._client_secret
         client = WebApplicationClient(self.client_id)
-        body = client.prepare_refresh_body(refresh_token=refresh_token, scope=self.scope, **self._body_auth())
+        body = client.prepare_refresh_body(refresh_token=refresh_token, scope=self.scope, **extra)
         return self._token_request(body, safe=False)
 
     def _grant(self) -> Token:
         raise AuthError(f"{type(self).__name__} cannot obtain a token without user interaction")
 
     # -- token endpoint -----------------------------------------------------------------------
-    def _body_auth(self) -> dict[str, str]:
-        """Client credentials for the form body (client_auth='body', or a public client)."""
-        if self.client_auth == "body" or self._client_secret is None:
-            out = {"client_id": self.client_id}
-            if self._client_secret is not None:
-                out["client_secret"] = self._client_secret
-            return out
-        return {}
+    def _in_body(self) -> bool:
+        """Whether the client names itself in the form body (client_auth='body', or a public client)."""
+        return self.client_auth == "body" or self._client_secret is None
+
+    def _body_auth(self) -> dict[str, Any]:
+        """Oauthlib keyword arguments that put the client's credentials in the body when due."""
+        if not self._in_body():
+            return {"include_client_id": False}
+        out: dict[str, Any] = {"include_client_id": True}
+        if self._client_secret is not None:
+            out["client_secret"] = self._client_secret
+        return out
 
     def _post(self, url: str, body: str, *, safe: bool) -> requests.Response:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
@@ -273,22 +290,23 @@ class OAuth2Flow(AuthBase):
         response = self._post(self.token_url, body, safe=safe)
         if response.status_code >= 400:
             raise self._error_from(response, "token")
+        if not isinstance(_json_object(response), dict):
+            raise AuthError(f"token endpoint answered {response.status_code} with a body that is not a token",
+                            status=response.status_code, url=response.url)
         try:
             data = parse_token_response(response.text)
         except OAuth2Error as exc:
             raise self._oauth_error(exc, response) from None
-        except ValueError:
-            raise AuthError(f"token endpoint answered {response.status_code} with a body that is not a token",
-                            status=response.status_code, url=response.url) from None
         return Token.from_response(data, now=self.clock())
 
     def _error_from(self, response: requests.Response, what: str) -> AuthError:
-        try:
-            parse_token_response(response.text)
-        except OAuth2Error as exc:
-            return self._oauth_error(exc, response)
-        except Exception:  # noqa: BLE001 - a non-JSON error page is still an AuthError
-            pass
+        """An AuthError for a 4xx/5xx from an OAuth endpoint, with the OAuth error code if sent."""
+        doc = _json_object(response)
+        if isinstance(doc, dict) and isinstance(doc.get("error"), str):
+            try:
+                parse_token_response(response.text)
+            except OAuth2Error as exc:
+                return self._oauth_error(exc, response)
         ctype = response.headers.get("content-type", "no content type")
         return AuthError(f"{what} endpoint answered {response.status_code} ({ctype})",
                          status=response.status_code, url=response.url)
@@ -374,10 +392,12 @@ class RefreshTokenGrant(OAuth2Flow):
         self._initial_refresh = refresh_token
         super().__init__(token_url, client_id, client_secret, **kwargs)
 
-    def _grant(self) -> Token:
-        stored = self.store.get(self.store_key)
-        refresh = stored.refresh_token if stored is not None and stored.refresh_token else self._initial_refresh
+    def _obtain(self, old: Token | None) -> Token:
+        refresh = old.refresh_token if old is not None and old.refresh_token else self._initial_refresh
         return self._refresh(refresh)
+
+    def _grant(self) -> Token:
+        return self._obtain(self.store.get(self.store_key))
 
 
 class AuthorizationCode(OAuth2Flow):
@@ -436,7 +456,7 @@ class AuthorizationCode(OAuth2Flow):
         registry.add_secret(code)
         client = WebApplicationClient(self.client_id)
         body = client.prepare_request_body(code=code, redirect_uri=self.redirect_uri, code_verifier=verifier,
-                                           include_client_id=False, **self._body_auth())
+                                           **self._body_auth())
         with self._lock, self._store_lock():
             old = self._token
             new = self._token_request(body, safe=False)

@@ -76,7 +76,12 @@ _DEFAULT_FIELDS = frozenset(
 
 # Shapes that are credentials whatever they are called: bearer/basic credentials and JWTs.
 _SHAPES = (
-    re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    # a credential after the scheme word: 8+ token characters with a digit, or 24+ without
+    # (so ordinary prose such as "token endpoint" or "Basic authentication" stays readable)
+    re.compile(
+        r"(?i)\b(bearer|basic|token)\s+(?=[A-Za-z0-9._~+/=-]{8,})"
+        r"(?:[A-Za-z0-9._~+/=-]*\d[A-Za-z0-9._~+/=-]*|[A-Za-z0-9._~+/=-]{24,})"
+    ),
     re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
 )
 

@@ -25,11 +25,12 @@ def test_registered_names_extend_the_defaults() -> None:
 def test_text_masks_json_fields_pairs_and_credential_shapes() -> None:
     reg = Registry()
     text = ('{"refresh_token": "r1", "password":"p\\"q"} client_secret=s3 '
-            "Authorization: Bearer abcdefgh1234 eyJhbGciOiJI.eyJzdWIiOiIx.c2ln")
+            "Authorization: Bearer abcdefgh1234 eyJhbGciOiJI.eyJzdWIiOiIx.c2ln token endpoint")
     out = reg.text(text)
     for secret in ("r1", 'p\\"q', "s3", "abcdefgh1234", "eyJhbGciOiJI"):
         assert secret not in out
     assert reg.contains_secret(out) == []
+    assert out.endswith("token endpoint")
 
 
 def test_longer_secret_masked_whole_when_it_contains_a_shorter_one() -> None:

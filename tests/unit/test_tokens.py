@@ -1,0 +1,126 @@
+"""Token values and stores: persistence, file safety (0600, atomic, locked) and no secret in repr."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import myclient
+from myclient.tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token
+
+
+def _token(n: int = 1, **kw: Any) -> Token:
+    return Token(access_token=f"access-{n}-xyz", refresh_token=f"refresh-{n}-xyz", expires_at=2000.0,
+                 issued_at=1000.0, scope="read", **kw)
+
+
+def test_from_response_turns_expires_in_into_expires_at() -> None:
+    token = Token.from_response({"access_token": "a-12345", "token_type": "bearer", "expires_in": 2,
+                                 "scope": ["read", "write"], "custom": 1}, now=100.0)
+    assert (token.expires_at, token.issued_at, token.scope) == (102.0, 100.0, "read write")
+    assert token.extra == {"custom": 1}
+    assert token.expires_within(3, now=100.0)
+    assert not token.expires_within(1, now=100.0)
+    assert not Token("no-expiry").expires_within(10_000)
+
+
+def test_token_round_trips_and_hides_secrets() -> None:
+    token = _token(extra={"k": "v"})
+    assert Token.from_dict(json.loads(json.dumps(token.to_dict()))) == token
+    assert "access-1-xyz" not in repr(token)
+    assert "refresh-1-xyz" not in repr(token)
+    with pytest.raises(myclient.UsageError):
+        Token("")
+
+
+@pytest.mark.parametrize("make", [MemoryTokenStore, lambda: CacheTokenStore(DictCache())])
+def test_stores_get_set_delete(make: Any) -> None:
+    store = make()
+    assert store.get("k") is None
+    store.set("k", _token())
+    assert store.get("k") == _token()
+    store.delete("k")
+    store.delete("k")
+    assert store.get("k") is None
+
+
+class DictCache:
+    """Django-cache shaped: get(key) and set(key, value, timeout)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.timeouts: list[Any] = []
+
+    def get(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def set(self, key: str, value: Any, timeout: Any) -> None:
+        self.timeouts.append(timeout)
+        self.data[key] = value
+
+
+class NoDeleteCache(DictCache):
+    pass
+
+
+def test_cache_store_uses_prefix_json_and_no_expiry() -> None:
+    cache = DictCache()
+    CacheTokenStore(cache, prefix="app:").set("k", _token())
+    assert list(cache.data) == ["app:k"]
+    assert json.loads(cache.data["app:k"])["access_token"] == "access-1-xyz"
+    assert cache.timeouts == [None]
+    with pytest.raises(myclient.UsageError):
+        CacheTokenStore(object())
+
+
+def test_cache_store_accepts_bytes_like_redis() -> None:
+    cache = DictCache()
+    store = CacheTokenStore(cache)
+    store.set("k", _token())
+    cache.data["myclient:token:k"] = cache.data["myclient:token:k"].encode()
+    assert store.get("k") == _token()
+
+
+def test_file_store_creates_0600_file_and_persists(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "tokens.json"
+    FileTokenStore(path).set("a", _token(1))
+    FileTokenStore(path).set("b", _token(2))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    fresh = FileTokenStore(path)
+    assert fresh.get("a") == _token(1)
+    assert fresh.get("b") == _token(2)
+    fresh.delete("a")
+    assert FileTokenStore(path).get("a") is None
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_file_store_reports_a_corrupt_file_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text("{not json")
+    with pytest.raises(myclient.UsageError, match="not valid JSON"):
+        FileTokenStore(path).get("a")
+    with pytest.raises(myclient.UsageError, match="directory"):
+        FileTokenStore(tmp_path)
+
+
+def test_file_store_concurrent_writers_never_corrupt_it(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    store = FileTokenStore(path)
+
+    def write(n: int) -> None:
+        for i in range(20):
+            FileTokenStore(path).set(f"key-{n}", _token(i))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(json.loads(path.read_text())) == [f"key-{n}" for n in range(8)]
+    assert store.get("key-3") == _token(19)
