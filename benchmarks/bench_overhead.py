@@ -85,6 +85,8 @@ def build_cases(
     cid_only = {"X-Correlation-ID": client.cid}
     cases: dict[str, Call] = {
         "client": lambda: client.adapter.get(path),
+        "client_noretry": lambda: client.adapter.get(path, retry=None),
+        "client_deadline": lambda: client.adapter.get(path, deadline=30),
         "raw": lambda: session.get(url, headers=headers, timeout=timeout).json(),
         "raw_auth": lambda: session.get(url, headers=cid_only, auth=_Bearer(), timeout=timeout).json(),
         "raw_again": lambda: session.get(url, headers=headers, timeout=timeout).json(),
@@ -110,13 +112,17 @@ def bench_zero_cost(rounds: int, calls: int) -> tuple[list[Row], Call]:
     transport = _common.CannedJSONTransport(record=True)
     session.mount(ZERO_BASE + "/", transport)  # the benchmark mounts it, as a user would
     client = myclient.Client(ZERO_BASE, token=TOKEN, session=session)
-    cases = build_cases(client, session, ITEM_PATH, ("client", "raw", "raw_auth"))
+    cases = build_cases(client, session, ITEM_PATH,
+                        ("client", "raw", "raw_auth", "client_noretry", "client_deadline"))
     check_same_exchange(cases, transport)
     transport.record = False
     series = _common.interleaved(cases, rounds=rounds, calls=calls, clock=time.process_time)
     rows = [
-        Row("zero-cost transport, CPU", series["client"], series["raw"], ZERO_TARGET),
+        Row("zero-cost transport, CPU (default RetryPolicy)", series["client"], series["raw"], ZERO_TARGET),
         Row("  info: raw with auth= (no .netrc lookup)", series["client"], series["raw_auth"], None),
+        Row("  retry machinery: retry=None vs default", series["client_noretry"], series["client"], None),
+        Row("  with deadline=30 (body read under watchdog)", series["client_deadline"], series["raw"],
+            ZERO_TARGET),
     ]
     return rows, cases["client"]
 
