@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import secrets
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +30,7 @@ import myclient
 GATEWAY_KEY = "demo-gateway-key"
 SLOW_SECONDS = 2.0
 DEMO_TIMEOUT = 0.5
+TOKEN_LIFETIME = 2
 
 # -- the embedded API ---------------------------------------------------------------------------
 
@@ -36,6 +39,8 @@ _ROUTES: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {
     "/v1/users/1": (200, {"id": 1, "name": "Ada Lovelace", "email": "ada@example.org"}, {}),
     "/v1/users/404": (404, {"message": "user 404 not found"}, {"X-Request-ID": "req-7f3a9c"}),
     "/v1/boom": (500, {"error": {"message": "database connection pool exhausted"}}, {}),
+    "/v1/flaky": (200, {"status": "up at last"}, {}),
+    "/v1/limited": (200, {"status": "thanks for waiting"}, {}),
 }
 
 
@@ -48,6 +53,17 @@ class DemoServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), DemoHandler)
         self.stopping = threading.Event()
         self.correlation_ids: set[str] = set()  # X-Correlation-ID values received
+        self.lock = threading.Lock()
+        self.hits: dict[str, int] = {}  # per route, for the stateful ones
+        self.idempotency_keys: list[str] = []
+        self.tokens: dict[str, float] = {}  # issued access token -> expiry (monotonic)
+        self.token_requests = 0
+
+    def hit(self, route: str) -> int:
+        """Count a request to ``route``; returns how many it has had, this one included."""
+        with self.lock:
+            self.hits[route] = self.hits.get(route, 0) + 1
+            return self.hits[route]
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -63,6 +79,21 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._reply(401, {"message": "missing or invalid gateway key"})
             return
         route = urlsplit(self.path).path
+        if route == "/v1/flaky" and server.hit(route) <= 2:  # 503, 503, then fine
+            self._reply(503, {"message": "warming up"})
+            return
+        if route == "/v1/limited" and server.hit(route) == 1:  # 429 once, asking for a 1 s pause
+            self._reply(429, {"message": "slow down"}, {"Retry-After": "1"})
+            return
+        if route == "/v1/me":
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            with server.lock:
+                expiry = server.tokens.get(token)
+            if expiry is None or expiry < time.monotonic():
+                self._reply(401, {"message": "token expired"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                return
+            self._reply(200, {"user": "service-account", "token_ends": token[-4:]})
+            return
         if route == "/v1/slow":
             if server.stopping.wait(SLOW_SECONDS):
                 return  # shutting down; the client gave up long ago
@@ -70,6 +101,30 @@ class DemoHandler(BaseHTTPRequestHandler):
             return
         status, body, headers = _ROUTES.get(route, (404, {"message": f"no route {route}"}, {}))
         self._reply(status, body, headers)
+
+    def do_POST(self) -> None:
+        server = self.server
+        assert isinstance(server, DemoServer)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("X-Gateway-Key") != GATEWAY_KEY:
+            self._reply(401, {"message": "missing or invalid gateway key"})
+            return
+        route = urlsplit(self.path).path
+        if route == "/oauth/token":  # client credentials; tokens live TOKEN_LIFETIME seconds
+            token = f"demo-access-{secrets.token_hex(8)}"
+            with server.lock:
+                server.token_requests += 1
+                server.tokens[token] = time.monotonic() + TOKEN_LIFETIME
+            self._reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME})
+        elif route == "/v1/orders":  # the first attempt fails after the order was taken
+            with server.lock:
+                server.idempotency_keys.append(self.headers.get("Idempotency-Key", "(none)"))
+            if server.hit(route) == 1:
+                self._reply(503, {"message": "try again"})
+            else:
+                self._reply(201, {"order": 7, "status": "created once"})
+        else:
+            self._reply(404, {"message": f"no route {route}"})
 
     def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
@@ -174,6 +229,31 @@ def section_timeout(ctx: Context) -> None:
         print(f"  e.attempts (the default RetryPolicy retries a GET that timed out): {tries}")
 
 
+def section_retries(ctx: Context) -> None:
+    print("GET /flaky answers 503, 503, then 200: a GET is idempotent, so it is retried")
+    print(f"client.adapter.get('/flaky') -> {ctx.client.adapter.get('/flaky')}")
+    print("\nGET /limited answers 429 with Retry-After: 1 once")
+    started = time.monotonic()
+    result = ctx.client.adapter.get("/limited")
+    print(f"-> {result} after {time.monotonic() - started:.2f} s (the Retry-After was honoured)")
+    print("\nPOST /orders fails once with 503; with idempotency_key=True one key is made for the call")
+    order = ctx.client.adapter.post("/orders", json={"item": "book"}, idempotency_key=True)
+    keys = ctx.server.idempotency_keys
+    print(f"-> {order}; the server saw {len(keys)} attempts with keys {keys} (same key: {len(set(keys)) == 1})")
+
+
+def section_tokens(ctx: Context) -> None:
+    base = ctx.client.base_url.rsplit("/v1", 1)[0]
+    flow = myclient.ClientCredentials(f"{base}/oauth/token", "demo-service", "demo-client-secret")
+    client = DemoClient(ctx.client.base_url, session=ctx.session, auth=flow, timeout=5.0)
+    print(f"client credentials against {base}/oauth/token (through the same session and gateway key)")
+    print(f"first call:  GET /me -> {client.adapter.get('/me')}")
+    print(f"... the {TOKEN_LIFETIME} s token expires; sleeping {TOKEN_LIFETIME + 0.5} s ...")
+    time.sleep(TOKEN_LIFETIME + 0.5)
+    print(f"second call: GET /me -> {client.adapter.get('/me')}  (renewed before sending; no error seen)")
+    print(f"token requests the server answered: {ctx.server.token_requests}")
+
+
 def section_logging(ctx: Context) -> None:
     cid = ctx.client.cid
     with_cid = [r for r in ctx.log_records if f"cid={cid}" in r.getMessage()]
@@ -203,6 +283,8 @@ SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
     ("404 -> NotFound", section_not_found),
     ("500 -> caught as MyClientError", section_server_error),
     ("A timeout -> caught as MyClientError", section_timeout),
+    ("Retries: a retried 503, an honoured Retry-After, one idempotency key", section_retries),
+    ("OAuth2 client credentials: a token expires and is renewed unnoticed", section_tokens),
     ("DEBUG log lines carry the correlation id", section_logging),
     ("The injected session was not modified", section_session_untouched),
 ]
