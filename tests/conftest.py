@@ -9,7 +9,10 @@ servers on its own free ports):
   wrong CA and a client certificate signed by it);
 * ``httpbin_server`` / ``nginx_gateway`` - the running server objects;
 * ``wiremock`` - a :class:`servers.WireMockServer` (WireMock standalone, the
-  fault injector; ``.url`` and ``.admin``).
+  fault injector; ``.url`` and ``.admin``);
+* ``oauth_server`` - a :class:`servers.OAuthServer` (django-oauth-toolkit, a
+  real OAuth2 server: URLs, user, per-grant clients, ``stats()``);
+  ``oauth_server_process`` - the running server.
 
 Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
 stub, scenario and journal entry reset before the test.
@@ -38,11 +41,14 @@ from servers import (
     HarnessError,
     HttpbinServer,
     NginxGateway,
+    OAuthServer,
+    OAuthServerProcess,
     WireMockAdmin,
     WireMockServer,
     create_pki,
     start_gateway,
     start_httpbin,
+    start_oauth_server,
     start_wiremock,
 )
 
@@ -126,6 +132,23 @@ def wiremock(servers_dir: Path) -> Iterator[WireMockServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_server_process(servers_dir: Path) -> Iterator[OAuthServerProcess]:
+    try:
+        server = start_oauth_server(servers_dir / "oauth")
+    except HarnessError as exc:
+        server_unavailable("OAuth2 server (django-oauth-toolkit)", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_server(oauth_server_process: OAuthServerProcess) -> OAuthServer:
+    return oauth_server_process.info
 
 
 @pytest.fixture

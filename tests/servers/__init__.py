@@ -9,7 +9,9 @@ stop / log-tail):
 * :mod:`.nginx` - nginx as an API gateway (key header, HTTPS, mTLS) in front
   of httpbin;
 * :mod:`.wiremock` - WireMock standalone (from the npm package) as a fault
-  injector, with a typed admin-API client.
+  injector, with a typed admin-API client;
+* :mod:`.oauth` - a real OAuth2 authorization server (django-oauth-toolkit in
+  the Django project ``oauth_project``) under gunicorn.
 
 ``tests/conftest.py`` turns them into session-scoped pytest fixtures.
 """
@@ -27,6 +29,7 @@ from ._proc import (
 )
 from .httpbin import HttpbinServer, start_httpbin
 from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_nginx, start_gateway
+from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
 from .pki import PKI, create_pki, find_openssl
 from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
@@ -40,6 +43,8 @@ __all__ = [
     "InProcessWSGIServer",
     "ManagedProcess",
     "NginxGateway",
+    "OAuthServer",
+    "OAuthServerProcess",
     "ServerStartError",
     "ServerUnavailable",
     "WireMockAdmin",
@@ -54,6 +59,7 @@ __all__ = [
     "retry_on_port_conflict",
     "start_gateway",
     "start_httpbin",
+    "start_oauth_server",
     "start_wiremock",
     "tcp_probe",
 ]
