@@ -140,18 +140,28 @@ class FileTokenStore:
         if self.path.exists() and self.path.is_dir():
             raise UsageError(f"FileTokenStore path {self.path} is a directory")
         self._thread_lock = threading.RLock()
+        self._depth = 0  # how deep the owning thread is inside lock()
 
     # -- cross-process lock ---------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive across threads and processes (POSIX advisory lock on ``<path>.lock``)."""
         with self._thread_lock:
+            if self._depth:  # re-entered by the thread holding it: flock on a new fd would deadlock
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 _flock(fd, exclusive=True)
+                self._depth = 1
                 yield
             finally:
+                self._depth = 0
                 _flock(fd, exclusive=False)
                 os.close(fd)
 

@@ -124,3 +124,10 @@ def test_file_store_concurrent_writers_never_corrupt_it(tmp_path: Path) -> None:
         t.join()
     assert sorted(json.loads(path.read_text())) == [f"key-{n}" for n in range(8)]
     assert store.get("key-3") == _token(19)
+
+
+def test_file_store_lock_is_reentrant_for_its_holder(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    with store.lock(), store.lock():
+        store.set("k", _token())
+    assert store.get("k") == _token()
