@@ -136,7 +136,7 @@ class FileTokenStore:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         if self.path.exists() and self.path.is_dir():
             raise UsageError(f"FileTokenStore path {self.path} is a directory")
         self._thread_lock = threading.RLock()

@@ -9,7 +9,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from servers import Gateway
+from servers import Gateway, OAuthServer
 
 README = Path(__file__).resolve().parents[2] / "README.rst"
 
@@ -53,3 +53,16 @@ def test_retry_example_runs_against_httpbin(httpbin_url: str) -> None:
     assert output[0] == "['503', '503', '503']"
     assert re.fullmatch(r"[0-9a-f-]{36}", output[1])
     assert output[2:] == ["ReadTimeout", "1"]
+
+
+def test_client_credentials_file_store_example_runs_against_the_oauth_server(oauth_server: OAuthServer,
+                                                                             tmp_path: Path) -> None:
+    code = (_block("FileTokenStore(")
+            .replace("https://auth.example/oauth/token", oauth_server.token_url)
+            .replace('"my-service"', repr(oauth_server.cc_client_id))
+            .replace('"client-secret"', repr(oauth_server.cc_client_secret))
+            .replace("~/.cache/acme/tokens.json", str(tmp_path / "tokens.json"))
+            .replace("https://api.example/v1", oauth_server.url)
+            .replace('"/me"', '"/api/me"'))
+    _run(code)
+    assert oauth_server.cc_client_id in (tmp_path / "tokens.json").read_text()
