@@ -28,6 +28,7 @@ from .exceptions import (
     DeadlineExceeded,
     InvalidResponse,
     MyClientError,
+    ProxyError,
     TooManyRedirects,
     TransportError,
     UsageError,
@@ -252,6 +253,14 @@ class Adapter:
         )
         return self._result(response, method)
 
+    def request_raw(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Like ``request()`` but always returns the ``requests.Response``, whatever the adapter.
+
+        For streaming downloads and pagination, which need headers and the body stream; errors
+        raise exactly as in ``request()``. Close the response (or use it as a context manager).
+        """
+        return self._call(method.upper(), self.url(path), self.headers, **kwargs)
+
     def request_url(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Like ``request()`` for an absolute URL on any origin, returning the ``requests.Response``.
 
@@ -350,6 +359,13 @@ class Adapter:
                     self._pause(method, url, attempt, decision)
                     continue
             break
+        if status == 407:
+            response.close()
+            error = ProxyError(f"ProxyError: {method} {registry.url(url)}: the proxy requires authentication "
+                               "(407)", method=method, url=url)
+            history.append(Attempt(status=status, elapsed=clock() - began))
+            error.attempts = history
+            raise error
         if raise_on_error and status >= 400:
             try:
                 error = from_response(response, method)

@@ -369,3 +369,17 @@ def test_reprs_show_no_secret() -> None:
     assert "very-secret-token" not in repr(client)
     assert "very-secret-token" not in repr(client.adapter)
     assert "very-secret-token" not in repr(client.adapter.auth)
+
+
+def test_407_from_a_plain_http_proxy_is_a_proxy_error(rs: Any) -> None:
+    rs.get(f"{BASE}/x", status=407, headers={"Proxy-Authenticate": 'Basic realm="proxy"'})
+    with pytest.raises(myclient.ProxyError, match="407") as info:
+        myclient.Client(BASE).adapter.get("/x")
+    assert isinstance(info.value, myclient.TransportError)
+
+
+def test_request_raw_returns_the_response_from_a_json_adapter(rs: Any) -> None:
+    rs.get(f"{BASE}/file", body=b"bytes", headers={"Content-Length": "5"})
+    response = myclient.Client(BASE).adapter.request_raw("get", "/file", stream=True)
+    with response:
+        assert response.raw.read() == b"bytes"
