@@ -361,11 +361,11 @@ class Adapter:
             break
         if status == 407:
             response.close()
-            error = ProxyError(f"ProxyError: {method} {registry.url(url)}: the proxy requires authentication "
-                               "(407)", method=method, url=url)
+            refused = ProxyError(f"ProxyError: {method} {registry.url(url)}: the proxy requires "
+                                 "authentication (407)", method=method, url=url)
             history.append(Attempt(status=status, elapsed=clock() - began))
-            error.attempts = history
-            raise error
+            refused.attempts = history
+            raise refused
         if raise_on_error and status >= 400:
             try:
                 error = from_response(response, method)
