@@ -42,6 +42,7 @@ from .exceptions import (
     UsageError,
 )
 from .groups import ApiGroup, Resource, group, path
+from .hooks import Event, Hooks
 from .oauth2 import AuthorizationCode, ClientCredentials, OAuth2Flow, PasswordGrant, RefreshTokenGrant
 from .retry import RetryPolicy
 from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
@@ -78,6 +79,8 @@ __all__ = [
     "ConnectionLost",
     "CrossOriginError",
     "DeadlineExceeded",
+    "Event",
+    "Hooks",
     "Forbidden",
     "GatewayTimeout",
     "HTTPError",

@@ -16,8 +16,10 @@ import requests
 from ._deadline import body_rewinder
 from ._transport import Transport
 from .exceptions import (
+    REQUEST_ID_HEADERS,
     Attempt,
     DeadlineExceeded,
+    HTTPError,
     MyClientError,
     ProxyError,
     TransportError,
@@ -25,10 +27,13 @@ from .exceptions import (
     from_response,
     parse_retry_after,
 )
+from .hooks import Event, Hooks
 from .redaction import registry
 from .retry import Decision, RetryPolicy
 
 log = logging.getLogger("myclient")
+#: The optional one-line-per-call access log (INFO), switched on with ``access_log=True``.
+access_log = logging.getLogger("myclient.access")
 
 #: Marks an argument the caller did not give (None means "off" for retry and deadline).
 _MISSING: Any = object()
@@ -76,6 +81,20 @@ def check_retry(retry: Any) -> RetryPolicy:
 _NO_RETRY = RetryPolicy.off()
 
 
+def _with_params(url: str, params: Any) -> str:
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, params)
+    return prepared.url or url
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
 def _needs_reauth(response: requests.Response) -> bool:
     """401, or a 403 whose WWW-Authenticate says the token is invalid (RFC 6750 §3.1)."""
     status = response.status_code
@@ -92,6 +111,8 @@ class AttemptLoop(Transport):
     timeout: float | tuple[float, float]
     sleep: Callable[[float], None]
     random: Callable[[], float]
+    hooks: Hooks
+    access_log: bool
 
     def _settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -133,22 +154,31 @@ class AttemptLoop(Transport):
         reauth = getattr(kwargs["auth"], "handle_unauthorized", None)
         replayable, rewind = body_rewinder(data, files) if retrying or reauth else (True, None)
         watch_reuse = retrying and not policy.is_safe(method, keyed)
+        hooks = self.hooks
+        observed = bool(hooks.on_request or hooks.on_response or hooks.on_retry or hooks.on_give_up)
+        if params and (observed or self.access_log):
+            url = _with_params(url, params)  # what hooks and the access log show; sending uses params
+            call["params"] = None
         clock = self.clock
         started = clock()
         history: list[Attempt] = []
         attempt = 0
+        reason = ""
         while True:
             attempt += 1
             if limit is not None:
                 left = limit - (clock() - started)
                 if left <= 0:
-                    raise self._deadline_error(method, url, limit, history)
+                    raise self._finish(self._deadline_error(method, url, limit, history), method, url, attempt,
+                                       started, "the deadline ran out")
                 call["timeout"] = clip_timeout(base_timeout, left)
             else:
                 call["timeout"] = base_timeout
             if rewind is not None and len(history):
                 rewind()
             opened = self._connections_opened(url, kwargs) if watch_reuse else None
+            if observed and hooks.on_request:
+                self._notify("on_request", method, url, attempt, 0.0, started)
             began = clock()
             try:
                 response = self._exchange(method, url, allow_redirects, call, stream, limit, started)
@@ -162,10 +192,12 @@ class AttemptLoop(Transport):
                                        slept=decision.delay if decision.retry else 0.0))
                 if not decision.retry:
                     failure.attempts = history
-                    raise
-                self._pause(method, url, attempt, decision)
+                    raise self._finish(failure, method, url, attempt, started, decision.reason) from failure.__cause__
+                self._pause(method, url, attempt, decision, clock() - began, started, error=failure)
                 continue
             status = response.status_code
+            if observed and hooks.on_response:
+                self._notify("on_response", method, url, attempt, clock() - began, started, response=response)
             if reauth is not None and replayable and _needs_reauth(response) and reauth(response):
                 # Re-authenticated: replay once with the new credentials (not a retry attempt).
                 history.append(Attempt(status=status, elapsed=clock() - began))
@@ -182,16 +214,18 @@ class AttemptLoop(Transport):
                 if decision.retry:
                     history.append(Attempt(status=status, elapsed=clock() - began, slept=decision.delay))
                     response.close()
-                    self._pause(method, url, attempt, decision)
+                    self._pause(method, url, attempt, decision, clock() - began, started, response=response)
                     continue
+                reason = decision.reason
             break
+        response.total_elapsed = clock() - started  # type: ignore[attr-defined]
         if status == 407:
             response.close()
             refused = ProxyError(f"ProxyError: {method} {registry.url(url)}: the proxy requires "
                                  "authentication (407)", method=method, url=url)
             history.append(Attempt(status=status, elapsed=clock() - began))
             refused.attempts = history
-            raise refused
+            raise self._finish(refused, method, url, attempt, started, "the proxy refused")
         if raise_on_error and status >= 400:
             try:
                 error = from_response(response, method)
@@ -199,8 +233,48 @@ class AttemptLoop(Transport):
                 response.close()
             history.append(Attempt(status=status, elapsed=clock() - began))
             error.attempts = history
-            raise error
+            if not reason:
+                reason = f"status {status} is not retried" if status not in policy.statuses else "no attempts left"
+            raise self._finish(error, method, url, attempt, started, reason)
+        if self.access_log:
+            self._access(method, url, status, attempt, started, response.headers)
         return response
+
+    def _notify(self, name: str, method: str, url: str, attempt: int, elapsed: float, started: float, *,
+                response: requests.Response | None = None, error: MyClientError | None = None,
+                delay: float | None = None, reason: str | None = None) -> None:
+        """Build the redacted Event and hand it to the hooks registered for ``name``."""
+        status = request_id = None
+        if response is not None:
+            status = response.status_code
+            request_id = _request_id(response.headers)
+        elif isinstance(error, HTTPError):
+            status, request_id = error.status, error.request_id
+        self.hooks.emit(name, Event(
+            name=name, method=method, url=registry.url(url), attempt=attempt, elapsed=elapsed,
+            total=self.clock() - started, cid=self.cid, status=status, request_id=request_id, error=error,
+            delay=delay, reason=reason,
+        ))
+
+    def _finish(self, error: MyClientError, method: str, url: str, attempt: int, started: float,
+                reason: str) -> MyClientError:
+        """The call failed for good: tell on_give_up and the access log; returns ``error`` to raise."""
+        if self.hooks.on_give_up:
+            elapsed = error.attempts[-1].elapsed if error.attempts else 0.0
+            self._notify("on_give_up", method, url, attempt, elapsed, started, error=error, reason=reason)
+        if self.access_log:
+            status = getattr(error, "status", None)
+            self._access(method, url, status if isinstance(status, int) else type(error).__name__, attempt,
+                         started, getattr(error, "headers", None) or {})
+        return error
+
+    def _access(self, method: str, url: str, outcome: object, attempts: int, started: float,
+                headers: Mapping[str, str]) -> None:
+        """One INFO line per call on ``myclient.access``: the outcome after all attempts."""
+        if access_log.isEnabledFor(logging.INFO):
+            request_id = _request_id(headers) or "-"
+            access_log.info("%s %s %s %.1fms attempts=%d rid=%s cid=%s", method, registry.url(url), outcome,
+                            (self.clock() - started) * 1000, attempts, request_id, self.cid)
 
     def _left(self, limit: float | None, started: float) -> float | None:
         return None if limit is None else limit - (self.clock() - started)
@@ -218,10 +292,14 @@ class AttemptLoop(Transport):
         error.attempts = history
         return error
 
-    def _pause(self, method: str, url: str, attempt: int, decision: Decision) -> None:
-        """Wait before the next attempt (the seam where retry hooks are called)."""
+    def _pause(self, method: str, url: str, attempt: int, decision: Decision, elapsed: float, started: float,
+               *, response: requests.Response | None = None, error: MyClientError | None = None) -> None:
+        """Wait before the next attempt; logs the decision and calls the on_retry hooks first."""
         if log.isEnabledFor(logging.DEBUG):
             log.debug("retrying %s %s after %.2fs (attempt %d: %s) cid=%s", method, registry.url(url),
                       decision.delay, attempt, decision.reason, self.cid)
+        if self.hooks.on_retry:
+            self._notify("on_retry", method, url, attempt, elapsed, started, response=response, error=error,
+                         delay=decision.delay, reason=decision.reason)
         if decision.delay > 0:
             self.sleep(decision.delay)

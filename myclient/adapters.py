@@ -25,6 +25,7 @@ from .exceptions import (
     UsageError,
     from_transport_error,
 )
+from .hooks import Hooks, HookSpec
 from .redaction import registry
 from .retry import RetryPolicy
 
@@ -73,6 +74,8 @@ class Adapter(AttemptLoop):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         random: Callable[[], float] | None = None,
+        hooks: Mapping[str, HookSpec] | None = None,
+        access_log: bool = False,
     ) -> None:
         self.base_url = _urls.check_base_url(base_url)
         self._origin = _urls.origin_of(self.base_url)
@@ -104,6 +107,10 @@ class Adapter(AttemptLoop):
         self.sleep: Callable[[float], None] = sleep or _sleep
         self.clock: Callable[[], float] = clock or time.monotonic
         self.random: Callable[[], float] = random or _random.random
+        #: Observers of every request, response, retry and give-up (see myclient.hooks).
+        self.hooks = Hooks(hooks)
+        #: One INFO line per call on the ``myclient.access`` logger.
+        self.access_log = access_log
         if session is not None:
             self._warn_about_session_retries()
 

@@ -16,6 +16,7 @@ from requests.auth import AuthBase
 from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, TimeoutSpec
 from .auth import BearerAuth, TokenSource
 from .exceptions import UsageError
+from .hooks import Hooks, HookSpec
 from .retry import RetryPolicy
 
 __all__ = ["Client"]
@@ -35,7 +36,10 @@ class Client:
     ``retry`` (a RetryPolicy; None for no retries), ``deadline`` (seconds for a whole call) and
     ``idempotency_key`` (True: every POST/PATCH gets one generated key, sent on all its attempts
     in ``idempotency_header``) are defaults each call may override. ``sleep``, ``clock`` and
-    ``random`` replace time.sleep, time.monotonic and random.random, for tests.
+    ``random`` replace time.sleep, time.monotonic and random.random, for tests. ``hooks`` maps
+    hook names (``on_request``, ``on_response``, ``on_retry``, ``on_give_up``) to callables
+    receiving a redacted ``myclient.hooks.Event``; ``access_log=True`` writes one INFO line per
+    call to the ``myclient.access`` logger.
     """
 
     def __init__(
@@ -60,6 +64,8 @@ class Client:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         random: Callable[[], float] | None = None,
+        hooks: Mapping[str, HookSpec] | None = None,
+        access_log: bool = False,
     ) -> None:
         if token is not None and auth is not None:
             raise UsageError("give token= or auth=, not both")
@@ -68,7 +74,8 @@ class Client:
         if isinstance(adapter, Adapter):
             given = [name for name, value in (
                 ("auth/token", auth), ("session", session), ("verify", verify), ("cert", cert),
-                ("proxies", proxies), ("headers", headers), ("cid", cid),
+                ("proxies", proxies), ("headers", headers), ("cid", cid), ("deadline", deadline),
+                ("sleep", sleep), ("clock", clock), ("random", random), ("hooks", hooks),
             ) if value is not None]
             if given or timeout != DEFAULT_TIMEOUT:
                 raise UsageError(
@@ -97,6 +104,8 @@ class Client:
                 sleep=sleep,
                 clock=clock,
                 random=random,
+                hooks=hooks,
+                access_log=access_log,
             )
         else:
             raise UsageError(f"adapter must be an Adapter subclass or instance, got {adapter!r}")
@@ -119,6 +128,11 @@ class Client:
             raise UsageError(f"adapter must be an Adapter instance, got {type(value).__name__}")
         self._adapter = value
         self._bind_auth()
+
+    @property
+    def hooks(self) -> Hooks:
+        """The adapter's hooks: ``client.hooks.add("on_retry", fn)`` (see myclient.hooks)."""
+        return self._adapter.hooks
 
     @property
     def base_url(self) -> str:
