@@ -40,6 +40,16 @@ class _UrlOnly:
         self.url = url
 
 
+def _register_cookies(response: requests.Response) -> None:
+    """Cookie values sent or received are secrets: register them so no log, error or cassette shows them."""
+    sent = response.request.headers.get("Cookie") if response.request is not None else None
+    if sent:
+        for pair in sent.split(";"):
+            registry.add_secret(pair.partition("=")[2].strip())
+    for cookie in response.cookies:
+        registry.add_secret(cookie.value)
+
+
 class Transport:
     """The exchange half of the Adapter (a mixin: the Adapter provides the attributes below)."""
 
@@ -116,6 +126,7 @@ class Transport:
                 raise
             raise UsageError(f"invalid request for {method} {registry.url(url)}: {exc}") from exc
         self._log(method, response.url, response.status_code, start)
+        _register_cookies(response)
         return response
 
     def _log(self, method: str, url: str, outcome: object, start: float) -> None:

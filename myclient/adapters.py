@@ -36,7 +36,13 @@ log = logging.getLogger("myclient")
 #: (connect, read) seconds used when neither the client nor the call says otherwise.
 DEFAULT_TIMEOUT = (10.0, 30.0)
 
+#: Above zero while recorded interactions replay (myclient.testing.no_sleep): waits are skipped.
+sleep_suspended = [0]
+
+
 def _sleep(seconds: float) -> None:
+    if sleep_suspended[0]:
+        return
     time.sleep(seconds)  # looked up per call, so tests can replace time.sleep
 
 

@@ -186,10 +186,9 @@ class Registry:
         query = parts.query
         if query:
             pairs = parse_qsl(query, keep_blank_values=True)
-            if any(k.lower() in self.params for k, _ in pairs):
-                query = urlencode(
-                    [(k, MASK if k.lower() in self.params else v) for k, v in pairs], safe="*"
-                )
+            secret = self.params | self.headers
+            if any(k.lower() in secret for k, _ in pairs):
+                query = urlencode([(k, MASK if k.lower() in secret else v) for k, v in pairs], safe="*")
         if netloc != parts.netloc or query != parts.query:
             url = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
         return self.text(url)
@@ -201,7 +200,7 @@ class Registry:
 
     def data(self, value: Any) -> Any:
         """A deep copy of decoded JSON/form data with secret fields masked."""
-        fields = self.fields
+        fields = self.fields | self.headers
         if isinstance(value, Mapping):
             return {
                 k: (MASK if str(k).lower() in fields and v not in (None, "") else self.data(v))

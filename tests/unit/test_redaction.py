@@ -59,3 +59,9 @@ def test_form_bodies_mask_secret_fields() -> None:
     assert reg.form("grant_type=password&username=ann&password=pw&client_secret=cs") == (
         f"grant_type=password&username=ann&password={MASK}&client_secret={MASK}"
     )
+
+
+def test_secret_header_names_are_secret_as_fields_and_params_too() -> None:
+    reg = Registry()
+    assert reg.data({"Authorization": "Bearer x", "Set-Cookie": "sid=1"}) == {"Authorization": MASK, "Set-Cookie": MASK}
+    assert reg.url("https://h/x?Set-Cookie=sid%3D1") == f"https://h/x?Set-Cookie={MASK}"

@@ -1,0 +1,183 @@
+"""The pytest plugin (entry point ``pytest11: myclient``): cassette and mock fixtures for users' tests.
+
+Fixtures: ``myclient_cassette`` (vcrpy, scrubbed, scanned, no sleeping on replay),
+``myclient_mock`` (responses bound to a base URL), ``myclient_no_network`` (socket guard) and
+``myclient_record_mode``. It only configures vcrpy and responses; it never sends anything itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import RECORD_MODES, Scrubber, default_record_mode, make_vcr, no_network, no_sleep, scan_paths
+
+_DIR_OPTION = "--myclient-cassette-dir"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("myclient", "myclient cassettes")
+    with contextlib.suppress(ValueError):  # another plugin (pytest-recording) defines it: share its value
+        group.addoption(
+            "--record-mode", action="store", default=None, choices=RECORD_MODES,
+            help="cassette record mode (default: $MYCLIENT_RECORD_MODE, else 'none' under CI=true, else 'once')",
+        )
+    group.addoption(_DIR_OPTION, action="store", default=None,
+                    help="directory for myclient cassettes (default: ini myclient_cassette_dir, else cassettes/)")
+    parser.addini("myclient_cassette_dir", "directory for myclient cassettes, relative to rootdir",
+                  default="cassettes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "myclient_cassette(name=None, *, scan=True): record/replay this test's HTTP with a scrubbed vcrpy "
+        "cassette named `name` (default: <module>/<test>.yaml)",
+    )
+
+
+@pytest.fixture(scope="session")
+def myclient_record_mode(pytestconfig: pytest.Config) -> str:
+    """The record mode in force: ``--record-mode``, ``$MYCLIENT_RECORD_MODE``, or the default."""
+    mode = pytestconfig.getoption("record_mode", default=None)
+    return str(mode) if mode else default_record_mode()
+
+
+def _cassette_dir(config: pytest.Config) -> Path:
+    given = config.getoption(_DIR_OPTION.lstrip("-").replace("-", "_"), default=None)
+    directory = Path(given or str(config.getini("myclient_cassette_dir")))
+    return directory if directory.is_absolute() else Path(config.rootpath) / directory
+
+
+class CassetteHandle:
+    """What ``myclient_cassette`` yields: the vcrpy cassette plus what a test needs around it."""
+
+    def __init__(self, cassette: Any, path: Path, mode: str, scrubber: Scrubber, had_file: bool) -> None:
+        self.cassette = cassette
+        self.path = path
+        self.record_mode = mode
+        self.scrubber = scrubber
+        self._had_file = had_file
+
+    @property
+    def recording(self) -> bool:
+        """True when this run may talk to a real server and write the cassette."""
+        return self.record_mode == "all" or (self.record_mode in ("once", "new_episodes") and not self._had_file)
+
+    def alias(self, real: str, recorded: str) -> None:
+        """Record URLs under ``real`` (e.g. a test server's random port) as ``recorded``."""
+        self.scrubber.alias(real, recorded)
+
+    @property
+    def play_count(self) -> int:
+        """How many recorded interactions were replayed."""
+        return int(self.cassette.play_count)
+
+
+def _default_name(request: pytest.FixtureRequest) -> str:
+    module = Path(str(request.node.fspath)).stem
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    return f"{module}/{test}.yaml"
+
+
+@pytest.fixture
+def myclient_cassette(request: pytest.FixtureRequest, myclient_record_mode: str) -> Iterator[CassetteHandle]:
+    """Record or replay this test's HTTP traffic in a scrubbed cassette.
+
+    Everything secret (per ``myclient.redaction``: headers incl. Set-Cookie, query parameters,
+    JSON/form fields, registered literal values) is masked before anything is written. After a
+    recording the cassette is scanned and the test fails if a secret or credential-shaped text
+    remains. While replaying, myclient's retry and Retry-After waits are skipped.
+    """
+    marker = request.node.get_closest_marker("myclient_cassette")
+    name = (marker.args[0] if marker and marker.args else None) or _default_name(request)
+    scan = bool(marker.kwargs.get("scan", True)) if marker else True
+    directory = _cassette_dir(request.config)
+    path = directory / name
+    scrubber = Scrubber()
+    recorder = make_vcr(directory, myclient_record_mode, scrubber)
+    had_file = path.is_file()
+    replaying = myclient_record_mode == "none" or (myclient_record_mode == "once" and had_file)
+    with recorder.use_cassette(name) as cassette:
+        handle = CassetteHandle(cassette, path, myclient_record_mode, scrubber, had_file)
+        if replaying:
+            with no_sleep():
+                yield handle
+        else:
+            yield handle
+    if scan and path.is_file() and not replaying:
+        found = scan_paths([path])
+        if found:
+            pytest.fail(f"cassette {path} holds secrets after scrubbing: {found[str(path)]}", pytrace=False)
+
+
+class MockAPI:
+    """``responses`` bound to one base URL: register ``"/users/1"``, not the full URL."""
+
+    def __init__(self, mock: Any, base_url: str) -> None:
+        self.mock = mock
+        self.base_url = base_url.rstrip("/")
+
+    def url(self, path: str) -> str:
+        """The absolute URL ``path`` resolves to (as the client would)."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def add(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Register a canned response for ``method path`` (kwargs as for ``responses.add``)."""
+        return self.mock.add(method.upper(), self.url(path), **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """Register a GET."""
+        return self.add("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """Register a POST."""
+        return self.add("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        """Register a PUT."""
+        return self.add("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        """Register a PATCH."""
+        return self.add("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        """Register a DELETE."""
+        return self.add("DELETE", path, **kwargs)
+
+    @property
+    def calls(self) -> Any:
+        """The calls ``responses`` saw (all base URLs of this test)."""
+        return self.mock.calls
+
+
+@pytest.fixture
+def myclient_mock() -> Iterator[Any]:
+    """Give a factory binding ``responses`` to a client: ``api = myclient_mock(client)``.
+
+    Every registered response must be used by the end of the test; requests nobody registered
+    fail with responses' ConnectionError, which myclient raises as a TransportError.
+    """
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        def bind(target: Any) -> MockAPI:
+            base = getattr(target, "base_url", target)
+            if not isinstance(base, str):
+                raise TypeError("myclient_mock(...) takes a Client, an Adapter or a base URL string")
+            return MockAPI(mock, base)
+
+        yield bind
+
+
+@pytest.fixture
+def myclient_no_network() -> Iterator[None]:
+    """Block every real socket connection for the test (replays must not need the network)."""
+    with no_network():
+        yield
