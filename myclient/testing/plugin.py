@@ -159,7 +159,7 @@ class MockAPI:
 
 @pytest.fixture
 def myclient_mock() -> Iterator[Any]:
-    """Give a factory binding ``responses`` to a client: ``api = myclient_mock(client)``.
+    """Give a factory that binds ``responses`` to a client or a base URL (see MockAPI).
 
     Every registered response must be used by the end of the test; requests nobody registered
     fail with responses' ConnectionError, which myclient raises as a TransportError.
