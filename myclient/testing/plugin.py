@@ -85,6 +85,22 @@ def _default_name(request: pytest.FixtureRequest) -> str:
     return f"{module}/{test}.yaml"
 
 
+def cassette_path(request: pytest.FixtureRequest) -> Path:
+    """Where the ``myclient_cassette`` of this test lives (marker name or the default)."""
+    marker = request.node.get_closest_marker("myclient_cassette")
+    name = (marker.args[0] if marker and marker.args else None) or _default_name(request)
+    return _cassette_dir(request.config) / name
+
+
+def will_record(request: pytest.FixtureRequest, record_mode: str) -> bool:
+    """Whether this test's cassette will be (re)written in ``record_mode``.
+
+    Known before the cassette opens, so a test can start its real servers first and keep their
+    start-up out of the cassette.
+    """
+    return record_mode == "all" or (record_mode in ("once", "new_episodes") and not cassette_path(request).is_file())
+
+
 @pytest.fixture
 def myclient_cassette(request: pytest.FixtureRequest, myclient_record_mode: str) -> Iterator[CassetteHandle]:
     """Record or replay this test's HTTP traffic in a scrubbed cassette.
@@ -95,10 +111,10 @@ def myclient_cassette(request: pytest.FixtureRequest, myclient_record_mode: str)
     remains. While replaying, myclient's retry and Retry-After waits are skipped.
     """
     marker = request.node.get_closest_marker("myclient_cassette")
-    name = (marker.args[0] if marker and marker.args else None) or _default_name(request)
     scan = bool(marker.kwargs.get("scan", True)) if marker else True
     directory = _cassette_dir(request.config)
-    path = directory / name
+    path = cassette_path(request)
+    name = str(path.relative_to(directory))
     scrubber = Scrubber()
     recorder = make_vcr(directory, myclient_record_mode, scrubber)
     had_file = path.is_file()
