@@ -125,8 +125,8 @@ class Transport:
             if isinstance(exc, MyClientError):
                 raise
             raise UsageError(f"invalid request for {method} {registry.url(url)}: {exc}") from exc
-        self._log(method, response.url, response.status_code, start)
         _register_cookies(response)
+        self._log(method, response.url, response.status_code, start)
         return response
 
     def _log(self, method: str, url: str, outcome: object, start: float) -> None:

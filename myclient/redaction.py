@@ -104,7 +104,7 @@ class Registry:
         self._secrets: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
         self._pattern_cache: (
-            tuple[tuple[frozenset[str], frozenset[str]], re.Pattern[str], re.Pattern[str]] | None
+            tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], re.Pattern[str], re.Pattern[str]] | None
         ) = None
 
     # -- registration -------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class Registry:
 
     def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
         """``name=value`` and JSON ``"name": "value"`` for secret names, as found in URLs and bodies."""
-        key = (self.params, self.fields)
+        key = (self.params, self.fields, self.headers)
         cached = self._pattern_cache
         if cached is None or cached[0] != key:
             names = sorted(self.params | self.fields, key=len, reverse=True)
@@ -147,7 +147,7 @@ class Registry:
             pair = re.compile(
                 rf"(?i)(?<![A-Za-z0-9_-])((?:{alternation})=)[^&\s\"'#*][^&\s\"'#]*"
             )
-            fields = "|".join(re.escape(n) for n in sorted(self.fields, key=len, reverse=True))
+            fields = "|".join(re.escape(n) for n in sorted(self.fields | self.headers, key=len, reverse=True))
             json_field = re.compile(rf'(?i)("(?:{fields})"\s*:\s*")(?:[^"\\]|\\.)+(")')
             cached = (key, pair, json_field)
             self._pattern_cache = cached
