@@ -16,7 +16,6 @@ import requests
 from ._deadline import body_rewinder
 from ._transport import Transport
 from .exceptions import (
-    REQUEST_ID_HEADERS,
     Attempt,
     DeadlineExceeded,
     HTTPError,
@@ -26,6 +25,7 @@ from .exceptions import (
     UsageError,
     from_response,
     parse_retry_after,
+    request_id_of,
 )
 from .hooks import Event, Hooks
 from .redaction import registry
@@ -85,14 +85,6 @@ def _with_params(url: str, params: Any) -> str:
     prepared = requests.PreparedRequest()
     prepared.prepare_url(url, params)
     return prepared.url or url
-
-
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
 
 
 def _needs_reauth(response: requests.Response) -> bool:
@@ -247,7 +239,7 @@ class AttemptLoop(Transport):
         status = request_id = None
         if response is not None:
             status = response.status_code
-            request_id = _request_id(response.headers)
+            request_id = request_id_of(response.headers)
         elif isinstance(error, HTTPError):
             status, request_id = error.status, error.request_id
         self.hooks.emit(name, Event(
@@ -272,7 +264,7 @@ class AttemptLoop(Transport):
                 headers: Mapping[str, str]) -> None:
         """One INFO line per call on ``myclient.access``: the outcome after all attempts."""
         if access_log.isEnabledFor(logging.INFO):
-            request_id = _request_id(headers) or "-"
+            request_id = request_id_of(headers) or "-"
             access_log.info("%s %s %s %.1fms attempts=%d rid=%s cid=%s", method, registry.url(url), outcome,
                             (self.clock() - started) * 1000, attempts, request_id, self.cid)
 

@@ -348,7 +348,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, parsed.timestamp() - current)
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The request id a response carries in one of REQUEST_ID_HEADERS, if any."""
     for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
@@ -419,7 +420,7 @@ def from_response(response: requests.Response, method: str | None = None) -> HTT
             doc = None
         if doc is not None:
             errors, message = _parse_errors(registry.data(doc))
-    request_id = _request_id(headers)
+    request_id = request_id_of(headers)
     reason = response.reason or ""
     line = f"{status} {reason}".rstrip() + f": {method} {url}"
     if request_id:
