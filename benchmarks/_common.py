@@ -10,6 +10,8 @@
 * :func:`loopback_server` starts a real HTTP server on 127.0.0.1 in a child process: gunicorn +
   httpbin when both are installed, else a stdlib ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive.
 * :func:`profile_calls` runs cProfile over a call and lists per-call microseconds by function.
+* :func:`child_server` runs any HTTP server command in a child process; :func:`rss_bytes`,
+  :func:`reset_peak_rss` and :func:`peak_rss_bytes` read this process's memory (Linux /proc).
 """
 
 from __future__ import annotations
@@ -285,6 +287,58 @@ def loopback_server(prefer_gunicorn: bool = True, start_timeout: float = 20.0) -
             finally:
                 _stop(proc)
     raise RuntimeError(f"no loopback server came up ({' '.join(command[:4])}...):\n{errors[-1]}")
+
+
+@contextlib.contextmanager
+def child_server(command: Callable[[int], list[str]], ready_path: str, start_timeout: float = 20.0) -> Iterator[str]:
+    """Run ``command(port)`` as a child process serving HTTP on 127.0.0.1:port; yields its base URL.
+
+    Ready when ``GET ready_path`` answers 200; stopped (and its process group killed if need be)
+    when the ``with`` block ends. Raises RuntimeError if it did not come up.
+    """
+    _bypass_proxies_for_loopback()
+    errors: list[str] = []
+    for _attempt in range(3):  # a new port if another process grabbed ours meanwhile
+        port = free_port()
+        base_url = f"http://{LOCALHOST}:{port}"
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(command(port), stdout=log, stderr=log, start_new_session=True)
+            try:
+                if _wait_ready(base_url + ready_path, proc, start_timeout):
+                    yield base_url
+                    return
+                log.seek(0)
+                errors.append(log.read().decode(errors="replace")[-2000:])
+            finally:
+                _stop(proc)
+    raise RuntimeError(f"the server {' '.join(command(0)[:3])}... did not come up:\n{errors[-1]}")
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+
+def _status_bytes(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def rss_bytes() -> int:
+    """This process's resident set size now (Linux)."""
+    return _status_bytes("VmRSS")
+
+
+def reset_peak_rss() -> None:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
+
+
+def peak_rss_bytes() -> int:
+    """The highest RSS since the process started or since :func:`reset_peak_rss` (VmHWM)."""
+    return _status_bytes("VmHWM")
 
 
 class _ItemHandler(BaseHTTPRequestHandler):

@@ -5,6 +5,7 @@ This module only re-exports the public names; see README.rst for the tour.
 
 import logging as _logging
 
+from . import progress
 from . import redaction as redact
 from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, RawAdapter
 from .auth import APIKeyAuth, BasicAuth, BearerAuth
@@ -44,7 +45,9 @@ from .exceptions import (
 from .groups import ApiGroup, Resource, group, path
 from .hooks import Event, Hooks
 from .oauth2 import AuthorizationCode, ClientCredentials, OAuth2Flow, PasswordGrant, RefreshTokenGrant
+from .pagination import Page, Paginator
 from .retry import RetryPolicy
+from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
 from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
 
 __version__ = "0.1.0"
@@ -52,6 +55,13 @@ __version__ = "0.1.0"
 _logging.getLogger("myclient").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "Cursor",
+    "LinkHeader",
+    "Offset",
+    "Page",
+    "PageNumber",
+    "Paginator",
+    "Strategy",
     "AuthorizationCode",
     "CacheTokenStore",
     "ClientCredentials",
@@ -108,5 +118,6 @@ __all__ = [
     "__version__",
     "group",
     "path",
+    "progress",
     "redact",
 ]

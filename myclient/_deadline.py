@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-__all__ = ["Watchdog", "watchdog", "read_body", "body_rewinder"]
+__all__ = ["Watchdog", "abort_response", "body_rewinder", "read_body", "watchdog"]
 
 
 class _Alarm:
@@ -71,7 +71,7 @@ class Watchdog:
 watchdog = Watchdog()
 
 
-def _shutdown(response: requests.Response) -> None:
+def abort_response(response: requests.Response) -> None:
     """Wake a read blocked on this response's socket by shutting the socket down."""
     connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
     sock = getattr(connection, "sock", None)
@@ -88,7 +88,7 @@ def read_body(response: requests.Response, seconds: float) -> bool:
     if seconds <= 0:
         response.close()
         return False
-    alarm = watchdog.arm(seconds, lambda: _shutdown(response))
+    alarm = watchdog.arm(seconds, lambda: abort_response(response))
     try:
         response.content  # noqa: B018 - reads and caches the whole body
     except (requests.RequestException, OSError, ValueError):

@@ -7,21 +7,27 @@ call goes through ``client.adapter``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, Union
+from typing import IO, Any, Optional, TypeVar, Union
 
 import requests
 from requests.auth import AuthBase
 
 from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, TimeoutSpec
 from .auth import BearerAuth, TokenSource
+from .downloads import DEFAULT_CHUNK_SIZE, PathLike, Progress, download
 from .exceptions import UsageError
 from .hooks import Hooks, HookSpec
+from .pagination import Paginator
 from .retry import RetryPolicy
+from .strategies import LinkHeader, Strategy
+from .uploads import upload
 
 __all__ = ["Client"]
 
 AdapterSpec = Union[type[Adapter], Adapter]
+_LINK_HEADER = LinkHeader()
 C = TypeVar("C", bound="Client")
 
 
@@ -194,3 +200,71 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._adapter.base_url!r} cid={self.cid!r}>"
+
+    def paginate(
+        self,
+        path: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        strategy: Strategy = _LINK_HEADER,
+        max_items: Optional[int] = None,
+        max_pages: Optional[int] = None,
+        resume: Optional[Union[Mapping[str, Any], str]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[TimeoutSpec] = None,
+        deadline: Optional[float] = None,
+    ) -> Paginator:
+        """A lazy iterator over every item of the collection at ``path``, fetched page by page.
+
+        ``strategy`` says how pages follow each other: ``myclient.LinkHeader()`` (default; a server
+        without Link headers gives one page), ``Cursor(...)``, ``PageNumber(...)`` or ``Offset(...)``.
+        Each page goes through the adapter (retries, auth refresh, ``timeout``/``deadline`` per
+        page). Iterate it for items or call ``.pages()``; ``.checkpoint`` is a JSON-serialisable
+        dict that ``resume=`` continues from exactly (no item lost or repeated).
+        """
+        return Paginator(self._adapter, path, params, strategy=strategy, max_items=max_items, max_pages=max_pages,
+                         resume=resume, headers=headers, timeout=timeout, deadline=deadline)
+
+    def download(
+        self,
+        path: str,
+        dest: PathLike,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: Optional[Progress] = None,
+        params: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[TimeoutSpec] = None,
+        deadline: Optional[float] = None,
+    ) -> Path:
+        """Stream GET ``path`` into the file ``dest`` (via ``dest.part``, renamed when complete).
+
+        Resumes a partial download with Range/If-Range, checks the length (ConnectionLost when the
+        body is short), and calls ``progress(done, total)`` as bytes arrive, e.g.
+        ``myclient.progress.tqdm_progress()``. ``deadline`` (else the client's) covers the whole
+        download. Returns the final path. See ``myclient.downloads.download``.
+        """
+        return download(self._adapter, path, dest, chunk_size=chunk_size, progress=progress, params=params,
+                        headers=headers, timeout=timeout, deadline=deadline)
+
+    def upload(
+        self,
+        path: str,
+        file_or_path: Union[PathLike, IO[bytes]],
+        *,
+        method: str = "PUT",
+        content_type: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        params: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[TimeoutSpec] = None,
+        deadline: Optional[float] = None,
+    ) -> Any:
+        """Send a file (a path or a binary file object) as the request body, streamed from disk.
+
+        ``method`` is PUT (default), POST or PATCH; ``content_type`` defaults to a guess from the
+        file name. Returns what the adapter returns. For multipart forms use
+        ``client.adapter.post(path, files=...)``. See ``myclient.uploads.upload``.
+        """
+        return upload(self._adapter, path, file_or_path, method=method, content_type=content_type,
+                      progress=progress, params=params, headers=headers, timeout=timeout, deadline=deadline)

@@ -2,26 +2,31 @@
 
 It starts a tiny HTTP server on 127.0.0.1 (a free port, daemon thread) that plays an API behind
 a gateway, then walks through numbered sections: session injection, a successful call, 404 and
-500 errors, a timeout, the DEBUG log lines with the correlation id, and proof that the injected
-session was left untouched. Needs only requests and the standard library.
+500 errors, a timeout, the DEBUG log lines with the correlation id, paging through a collection
+with a resumable checkpoint, a download with a progress bar (tqdm when installed, else a text
+bar), and proof that the injected session was left untouched. Needs only requests and the standard library.
 
 To add a section, write a ``section_*(ctx)`` function and append it to ``SECTIONS``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import itertools
 import json
 import logging
 import logging.handlers
 import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -31,6 +36,13 @@ GATEWAY_KEY = "demo-gateway-key"
 SLOW_SECONDS = 2.0
 DEMO_TIMEOUT = 0.5
 TOKEN_LIFETIME = 2
+ARTICLES = 23
+REPORT_BYTES = 3 << 20
+
+
+def _report_bytes() -> bytes:
+    """The downloadable report: the same bytes every time (so its SHA-256 can be checked)."""
+    return hashlib.sha256(b"report").digest() * (REPORT_BYTES // 32)
 
 # -- the embedded API ---------------------------------------------------------------------------
 
@@ -99,6 +111,12 @@ class DemoHandler(BaseHTTPRequestHandler):
                 return  # shutting down; the client gave up long ago
             self._reply(200, {"status": "finally"})
             return
+        if route == "/v1/articles":
+            self._articles()
+            return
+        if route == "/v1/files/report.bin":
+            self._report(server)
+            return
         status, body, headers = _ROUTES.get(route, (404, {"message": f"no route {route}"}, {}))
         self._reply(status, body, headers)
 
@@ -126,7 +144,30 @@ class DemoHandler(BaseHTTPRequestHandler):
         else:
             self._reply(404, {"message": f"no route {route}"})
 
-    def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _articles(self) -> None:
+        """ARTICLES articles, ``?page=N&per_page=M``, with RFC 8288 Link and X-Total-Count headers."""
+        query = parse_qs(urlsplit(self.path).query)
+        page, size = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["10"])[0])
+        first, last = (page - 1) * size + 1, min(page * size, ARTICLES)
+        items = [{"id": i, "title": f"article {i}"} for i in range(first, last + 1)]
+        headers = {"X-Total-Count": str(ARTICLES)}
+        if page * size < ARTICLES:
+            headers["Link"] = f'<http://{self.headers["Host"]}/v1/articles?page={page + 1}&per_page={size}>; rel="next"'
+        self._reply(200, items, headers)
+
+    def _report(self, server: DemoServer) -> None:
+        """REPORT_BYTES deterministic bytes with a Content-Length, sent in slices so a progress bar moves."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(REPORT_BYTES))
+        self.send_header("ETag", '"report-v1"')
+        self.end_headers()
+        for start in range(0, REPORT_BYTES, 1 << 16):
+            if server.stopping.wait(0.01):
+                return
+            self.wfile.write(_report_bytes()[start:start + (1 << 16)])
+
+    def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -277,6 +318,30 @@ def section_session_untouched(ctx: Context) -> None:
     print(f"client.session is the injected session: {ctx.client.session is session}")
 
 
+def section_paging_downloads(ctx: Context) -> None:
+    class Articles(myclient.Resource):
+        path = "/articles"  # pagination = LinkHeader() by default: follows rel="next"
+
+    walk = Articles(ctx.client.adapter).list(per_page=5)
+    first = [article["id"] for article in itertools.islice(walk, 7)]  # islice takes no 8th item
+    saved = json.dumps(walk.checkpoint)
+    print(f"Articles.list(per_page=5): took {len(first)} articles {first}, then stopped; checkpoint:\n  {saved}")
+    rest = [a["id"] for a in ctx.client.paginate("/articles", {"per_page": 5}, resume=json.loads(saved))]
+    print(f"a new paginator resumed from it: {len(rest)} more, ids {rest[0]}..{rest[-1]}; every article "
+          f"exactly once: {sorted(first + rest) == list(range(1, ARTICLES + 1))}")
+    if importlib.util.find_spec("tqdm") is not None:
+        bar: Any = myclient.progress.tqdm_progress(desc="report.bin", file=sys.stdout, ascii=True, ncols=72)
+    else:
+        bar = myclient.progress.TextProgress("report.bin", stream=sys.stdout)
+    print(f"downloading /files/report.bin with a progress bar ({type(bar).__name__}):")
+    with tempfile.TemporaryDirectory() as scratch, bar:
+        path = ctx.client.download("/files/report.bin", f"{scratch}/report.bin", chunk_size=1 << 18, progress=bar)
+        data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    print(f"saved {path.name}: {len(data)} bytes, SHA-256 {digest[:16]}... "
+          f"(intact: {digest == hashlib.sha256(_report_bytes()).hexdigest()})")
+
+
 SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
     ("A user-made session, injected into a Client subclass", section_setup),
     ("A successful call", section_success),
@@ -286,6 +351,7 @@ SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
     ("Retries: a retried 503, an honoured Retry-After, one idempotency key", section_retries),
     ("OAuth2 client credentials: a token expires and is renewed unnoticed", section_tokens),
     ("DEBUG log lines carry the correlation id", section_logging),
+    ("Pagination with a checkpoint, and a download with a progress bar", section_paging_downloads),
     ("The injected session was not modified", section_session_untouched),
 ]
 

@@ -143,7 +143,13 @@ class ConnectError(TransportError):
 
 
 class ProxyError(TransportError):
-    """The forward proxy refused or failed the request (including 407 proxy authentication)."""
+    """The forward proxy refused or failed the request (including 407 proxy authentication).
+
+    ``lost_after_send`` is True when the proxy connection closed or reset without an answer after
+    the request went out: through a plain-HTTP proxy the origin may have received it.
+    """
+
+    lost_after_send = False
 
 
 class TLSError(TransportError):
@@ -479,6 +485,10 @@ def from_transport_error(exc: BaseException, method: str | None, url: str | None
         cls = Timeout
     elif isinstance(exc, requests.exceptions.TooManyRedirects):
         cls = TooManyRedirects
+    elif isinstance(exc, requests.exceptions.ConnectionError) and isinstance(
+        _root_cause(exc), (urllib3.exceptions.ReadTimeoutError, TimeoutError)
+    ):
+        cls = ReadTimeout  # a read that timed out while the body was streaming: the request was sent
     elif isinstance(exc, requests.exceptions.ConnectionError):
         root = _root_cause(exc)
         lost = isinstance(
@@ -502,6 +512,10 @@ def from_transport_error(exc: BaseException, method: str | None, url: str | None
     root = _root_cause(exc)
     detail = str(root) or type(root).__name__
     error = cls(f"{cls.__name__}: {method} {registry.url(url or '')}: {detail}", method=method, url=url)
+    if isinstance(error, ProxyError):
+        error.lost_after_send = isinstance(root, (ConnectionResetError, BrokenPipeError)) or (
+            type(root).__name__ in ("RemoteDisconnected", "BadStatusLine", "IncompleteRead")
+        )
     if isinstance(error, ConnectionLost) and isinstance(exc, requests.exceptions.ConnectionError):
         # Raised while sending or waiting for the status line, so no response byte had arrived.
         error.before_response = isinstance(root, (ConnectionResetError, BrokenPipeError)) or (

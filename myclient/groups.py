@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import quote
 
 from .exceptions import UsageError
+from .pagination import Paginator
+from .strategies import LinkHeader, Strategy
 
 if TYPE_CHECKING:
     from .adapters import Adapter
@@ -124,9 +126,12 @@ class Resource(ApiGroup):
     """CRUD for a collection at ``path``: list, get, create, update (PATCH), replace (PUT), delete.
 
     Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment.
+    ``pagination`` is the strategy ``list()`` walks the collection with (default: RFC 8288 Link
+    headers, so a server that does not paginate gives one page).
     """
 
     path: str = ""
+    pagination: Strategy = LinkHeader()
 
     def __init__(self, adapter: Adapter) -> None:
         super().__init__(adapter)
@@ -136,9 +141,13 @@ class Resource(ApiGroup):
     def _item(self, id: Any) -> str:  # noqa: A002 - the REST word
         return f"{self.path.rstrip('/')}/{_segment('id', id)}"
 
-    def list(self, **params: Any) -> Any:
-        """Supported methods: GET {path}?params — the collection."""
-        return self._adapter.get(self.path, params=params or None)
+    def list(self, **params: Any) -> Paginator:
+        """Supported methods: GET {path}?params — a lazy iterator over every item, page after page.
+
+        Nothing is sent until it is iterated; see ``myclient.Paginator`` for ``pages()`` and
+        ``checkpoint``. The class attribute ``pagination`` says how pages follow each other.
+        """
+        return Paginator(self._adapter, self.path, params, strategy=self.pagination)
 
     def get(self, id: Any) -> Any:  # noqa: A002
         """Supported methods: GET {path}/{id}."""

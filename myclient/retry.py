@@ -42,9 +42,11 @@ def sent_before_failure(error: MyClientError, reused: bool) -> bool:
     """Whether the server may have seen the request when ``error`` happened.
 
     False only when it certainly did not: no connection was made (refused, DNS, connect timeout),
-    the TLS handshake failed, the proxy failed, or a pooled keep-alive connection turned out to be
-    dead (closed with no response byte) on reuse.
+    the TLS handshake failed, the proxy refused it, or a pooled keep-alive connection (to the
+    server or to a proxy) turned out to be dead (closed with no response byte) on reuse.
     """
+    if isinstance(error, ProxyError) and error.lost_after_send:
+        return not reused  # like a connection lost before any response byte
     if isinstance(error, (ConnectError, TLSError, ProxyError)):
         return False
     return not (isinstance(error, ConnectionLost) and reused and error.before_response)

@@ -12,7 +12,16 @@ servers on its own free ports):
   fault injector; ``.url`` and ``.admin``);
 * ``oauth_server`` - a :class:`servers.OAuthServer` (django-oauth-toolkit, a
   real OAuth2 server: URLs, user, per-grant clients, ``stats()``);
-  ``oauth_server_process`` - the running server.
+  ``oauth_server_process`` - the running server;
+* ``forward_proxy`` - a :class:`servers.ForwardProxy` (tinyproxy: an open
+  proxy and one requiring Basic proxy auth, CONNECT allowed to the gateway's
+  HTTPS and mTLS ports, logs readable); ``tinyproxy_servers`` - the running
+  servers;
+* ``json_server`` - a :class:`servers.JsonServer` (json-server 0.17.4: Link and
+  X-Total-Count pagination, CRUD; a fresh generated ``db.json`` per run);
+* ``static_server`` - a :class:`servers.StaticServer` (a separate nginx: static
+  files with Range/If-Range under ``/files/``, rate-limited under ``/slow/``,
+  PUT uploads under ``/upload/``; tests drop files into ``.www``).
 
 Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
 stub, scenario and journal entry reset before the test.
@@ -37,18 +46,25 @@ from typing import Any, NoReturn
 import pytest
 from servers import (
     PKI,
+    ForwardProxy,
     Gateway,
     HarnessError,
     HttpbinServer,
+    JsonServer,
     NginxGateway,
     OAuthServer,
     OAuthServerProcess,
+    StaticServer,
+    TinyproxyServers,
     WireMockAdmin,
     WireMockServer,
     create_pki,
+    start_forward_proxies,
     start_gateway,
     start_httpbin,
+    start_json_server,
     start_oauth_server,
+    start_static,
     start_wiremock,
 )
 
@@ -149,6 +165,48 @@ def oauth_server_process(servers_dir: Path) -> Iterator[OAuthServerProcess]:
 @pytest.fixture(scope="session")
 def oauth_server(oauth_server_process: OAuthServerProcess) -> OAuthServer:
     return oauth_server_process.info
+
+
+@pytest.fixture(scope="session")
+def tinyproxy_servers(servers_dir: Path, gateway: Gateway) -> Iterator[TinyproxyServers]:
+    ports = [int(url.rsplit(":", 1)[1]) for url in (gateway.https_url, gateway.mtls_url)]
+    try:
+        server = start_forward_proxies(servers_dir / "tinyproxy", connect_ports=ports)
+    except HarnessError as exc:
+        server_unavailable("forward proxy (tinyproxy)", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def forward_proxy(tinyproxy_servers: TinyproxyServers) -> ForwardProxy:
+    return tinyproxy_servers.info
+
+
+@pytest.fixture(scope="session")
+def json_server(servers_dir: Path) -> Iterator[JsonServer]:
+    try:
+        server = start_json_server(servers_dir / "json-server")
+    except HarnessError as exc:
+        server_unavailable("json-server", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def static_server(servers_dir: Path) -> Iterator[StaticServer]:
+    try:
+        server = start_static(servers_dir / "nginx-static")
+    except HarnessError as exc:
+        server_unavailable("nginx (static files)", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

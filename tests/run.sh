@@ -3,9 +3,12 @@
 #
 # Installs what the tests need on a fresh Debian machine with Python 3.11 and
 # pip: through apt-get (only when missing) nginx-light, openssl, a Java
-# runtime (default-jre-headless) and nodejs/npm; WireMock standalone through
+# runtime (default-jre-headless), nodejs/npm and tinyproxy; WireMock
+# standalone through
 # `npm install --prefix "$MYCLIENT_NPM_DIR" wiremock@3` (default .tmp/npm,
-# gitignored; only when its jar is not there yet); and the package with its
+# gitignored; only when its jar is not there yet); json-server 0.17.4 (pinned:
+# the 1.x betas dropped the pagination headers) into the same prefix, only
+# when that version is not there yet; and the package with its
 # "test" extra through pip. Then it runs pytest in parallel (pytest-xdist).
 # The exit code is pytest's; "no tests collected" (5) fails.
 set -euo pipefail
@@ -15,10 +18,19 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 # tests/servers/wiremock.py looks for the jar in the same place.
 export MYCLIENT_NPM_DIR="${MYCLIENT_NPM_DIR:-$PWD/.tmp/npm}"
 WIREMOCK_SPEC="wiremock@3"
+JSON_SERVER_SPEC="json-server@0.17.4"
 
 have_nginx() { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
+have_tinyproxy() { [ -x /usr/bin/tinyproxy ] || command -v tinyproxy >/dev/null 2>&1; }
 have_npm() { command -v npm >/dev/null 2>&1; }
+have_node() { command -v "${MYCLIENT_NODE:-node}" >/dev/null 2>&1; }
+# tests/servers/jsonserver.py accepts 0.17.x only (the 1.x betas have no pagination headers).
+have_json_server() {
+    local manifest="$MYCLIENT_NPM_DIR/node_modules/json-server/package.json"
+    [ -n "${MYCLIENT_JSON_SERVER:-}" ] && return 0
+    [ -f "$manifest" ] && grep -q '"version": *"0\.17\.' "$manifest"
+}
 # WireMock 3 needs Java 11 or newer.
 have_java() {
     local java="${MYCLIENT_JAVA:-java}" major
@@ -92,18 +104,43 @@ install_wiremock() {
     cannot "npm failed to install $WIREMOCK_SPEC (no wiremock-standalone jar under $MYCLIENT_NPM_DIR)"
 }
 
+install_json_server() {
+    local log
+    if ! have_npm; then
+        cannot "npm is missing, so $JSON_SERVER_SPEC cannot be installed"
+        return 0
+    fi
+    echo "run.sh: installing $JSON_SERVER_SPEC into $MYCLIENT_NPM_DIR with npm ..."
+    mkdir -p "$MYCLIENT_NPM_DIR"
+    log="$(mktemp)"
+    if npm install --prefix "$MYCLIENT_NPM_DIR" --save-exact --no-audit --no-fund --no-update-notifier \
+        --loglevel=error "$JSON_SERVER_SPEC" >"$log" 2>&1 && have_json_server; then
+        rm -f "$log"
+        return 0
+    fi
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    cannot "npm failed to install $JSON_SERVER_SPEC under $MYCLIENT_NPM_DIR"
+}
+
 packages=()
 have_nginx || packages+=(nginx-light)
 have_openssl || packages+=(openssl)
+have_tinyproxy || packages+=(tinyproxy)
 have_java || packages+=(default-jre-headless)
-if ! have_wiremock_jar && ! have_npm; then
+if { ! have_wiremock_jar || ! have_json_server; } && ! have_npm; then
     packages+=(nodejs npm)
+elif ! have_node; then
+    packages+=(nodejs)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
     install_system_packages "${packages[@]}"
 fi
 if ! have_wiremock_jar; then
     install_wiremock
+fi
+if ! have_json_server; then
+    install_json_server
 fi
 
 python3 -m pip install -q -e ".[test]"

@@ -14,6 +14,7 @@ def test_demo_runs_and_shows_every_section() -> None:
     for expected in ("caught NotFound: 404 Not Found", "caught as MyClientError: InternalServerError",
                      "caught as MyClientError: ReadTimeout", "-> {'status': 'up at last'}",
                      "(the Retry-After was honoured)", "(same key: True)", "token requests the server answered: 2",
+                     "every article exactly once: True", "(intact: True)",
                      "headers unchanged: True", "client.session is the injected session: True", "Server stopped"):
         assert expected in out
     assert "demo-token" not in out

@@ -8,10 +8,16 @@ stop / log-tail):
 * :mod:`.pki` - a throw-away test CA, server and client certificates;
 * :mod:`.nginx` - nginx as an API gateway (key header, HTTPS, mTLS) in front
   of httpbin;
+* :mod:`.nginx_static` - a separate nginx serving static files (Range,
+  If-Range, a rate-limited copy) and storing PUT uploads;
+* :mod:`.jsonserver` - json-server 0.17.4 (npm), a fake REST API with Link
+  and X-Total-Count pagination headers, on a fresh generated database;
 * :mod:`.wiremock` - WireMock standalone (from the npm package) as a fault
   injector, with a typed admin-API client;
 * :mod:`.oauth` - a real OAuth2 authorization server (django-oauth-toolkit in
-  the Django project ``oauth_project``) under gunicorn.
+  the Django project ``oauth_project``) under gunicorn;
+* :mod:`.tinyproxy` - tinyproxy as a forward proxy (an open instance and one
+  requiring Basic proxy authentication), forwarding to 127.0.0.1 only.
 
 ``tests/conftest.py`` turns them into session-scoped pytest fixtures.
 """
@@ -28,38 +34,51 @@ from ._proc import (
     tcp_probe,
 )
 from .httpbin import HttpbinServer, start_httpbin
+from .jsonserver import JsonServer, find_json_server, start_json_server
 from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_nginx, start_gateway
+from .nginx_static import StaticServer, start_static
 from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
 from .pki import PKI, create_pki, find_openssl
+from .tinyproxy import ForwardProxy, ProxyLog, TinyproxyServers, find_tinyproxy, start_forward_proxies
 from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
 __all__ = [
     "GATEWAY_HEADER",
     "GATEWAY_KEY",
     "PKI",
+    "ForwardProxy",
     "Gateway",
     "HarnessError",
     "HttpbinServer",
     "InProcessWSGIServer",
+    "JsonServer",
     "ManagedProcess",
     "NginxGateway",
     "OAuthServer",
     "OAuthServerProcess",
+    "ProxyLog",
     "ServerStartError",
     "ServerUnavailable",
+    "StaticServer",
+    "TinyproxyServers",
     "WireMockAdmin",
     "WireMockServer",
     "create_pki",
     "find_java",
+    "find_json_server",
     "find_nginx",
     "find_openssl",
+    "find_tinyproxy",
     "find_wiremock_jar",
     "free_port",
     "http_probe",
     "retry_on_port_conflict",
+    "start_forward_proxies",
     "start_gateway",
     "start_httpbin",
+    "start_json_server",
     "start_oauth_server",
+    "start_static",
     "start_wiremock",
     "tcp_probe",
 ]

@@ -211,3 +211,10 @@ def test_from_response_works_on_a_streamed_body_without_reading_it_all() -> None
         response = client.adapter.get("/big", stream=True, raise_on_error=False)
         err = from_response(response, "GET")
     assert len(err.body) == 2048
+
+
+def test_read_timeout_while_streaming_the_body_is_a_read_timeout_not_a_connect_error() -> None:
+    inner = urllib3.exceptions.ReadTimeoutError(None, "/drip", "Read timed out.")  # type: ignore[arg-type]
+    err = from_transport_error(requests.ConnectionError(inner), "POST", f"{BASE}/drip")
+    assert type(err) is myclient.ReadTimeout
+    assert not myclient.RetryPolicy().decide(attempt=1, method="POST", error=err).retry

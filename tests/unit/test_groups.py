@@ -89,8 +89,8 @@ def test_resource_crud_methods_and_paths(rs: Any) -> None:
     rs.put(f"{BASE}/users/2", json={"id": 2, "name": "C"})
     rs.delete(f"{BASE}/users/2", status=204)
     users = Acme(BASE).users
-    assert users.list() == [{"id": 1}]
-    assert users.list(role="admin") == []
+    assert list(users.list()) == [{"id": 1}]
+    assert list(users.list(role="admin")) == []
     assert users.get(1) == {"id": 1}
     assert users.create({"name": "A"}) == {"id": 2}
     assert users.update(2, {"name": "B"}) == {"id": 2, "name": "B"}

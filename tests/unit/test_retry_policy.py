@@ -177,3 +177,11 @@ def test_stale_connection_resends_can_be_turned_off() -> None:
     policy = RetryPolicy(resend_on_stale_connection=False)
     assert not policy.decide(attempt=1, method="POST", error=_lost(True), reused=True).retry
     assert policy.decide(attempt=1, method="GET", error=_lost(True), reused=True).retry
+
+
+def test_proxy_that_closed_after_the_request_went_out_is_not_safe_for_post() -> None:
+    err = myclient.ProxyError("Remote end closed connection without response")
+    err.lost_after_send = True
+    assert not RetryPolicy().decide(attempt=1, method="POST", error=err).retry
+    assert RetryPolicy().decide(attempt=1, method="GET", error=err).retry
+    assert RetryPolicy().decide(attempt=1, method="POST", error=err, reused=True).retry

@@ -1,0 +1,313 @@
+"""Pagination: the lazy Paginator that walks a collection one page at a time, with a resumable checkpoint.
+
+It never holds more than the current page, sends every page through the adapter (so retries, auth
+refresh and the deadline apply per page) and never follows a next link to another origin.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+import requests
+
+from .exceptions import UsageError, from_transport_error
+from .redaction import registry
+from .strategies import SCALARS, Cursor, LinkHeader, Offset, PageNumber, PageRequest, Strategy, invalid
+
+if TYPE_CHECKING:
+    from .adapters import Adapter, TimeoutSpec
+
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "Cursor",
+    "LinkHeader",
+    "Offset",
+    "Page",
+    "PageNumber",
+    "PageRequest",
+    "Paginator",
+    "Strategy",
+]
+
+#: Version of the checkpoint format (the ``"v"`` key); a checkpoint of another version is refused.
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class Page:
+    """One fetched page.
+
+    ``items`` holds the items not consumed yet: on a page resumed from a checkpoint, those after
+    it (``skipped`` says how many came before). ``number`` is the page's position in the whole
+    walk (1 = first page), carried across resumes. ``next`` is the request for the following page
+    (None on the last one); ``total`` the collection size when the server says it.
+    """
+
+    items: list[Any]
+    number: int
+    status: int
+    url: str
+    headers: requests.structures.CaseInsensitiveDict[str]
+    request: PageRequest
+    next: Optional[PageRequest]
+    total: Optional[int] = None
+    skipped: int = 0
+
+
+# -- the paginator ------------------------------------------------------------------------------
+
+
+def _check_params(params: Any) -> dict[str, Any]:
+    """Query parameters as a dict of JSON-friendly values (they are written into checkpoints)."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise UsageError(f"params must be a mapping of query parameters, got {type(params).__name__}")
+    checked: dict[str, Any] = {}
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise UsageError(f"params keys must be strings, got {key!r}")
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not all(v is None or isinstance(v, SCALARS) for v in values):
+            raise UsageError(f"params[{key!r}] must be a string, number, bool or a list of them "
+                             f"(it goes into the checkpoint), got {type(value).__name__}")
+        checked[key] = list(value) if isinstance(value, (list, tuple)) else value
+    return checked
+
+
+def _counter(checkpoint: Mapping[str, Any], key: str, minimum: int) -> int:
+    value = checkpoint.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"resume: {key} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_limit(what: str, value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{what} must be None or an int >= 1, got {value!r}")
+    return value
+
+
+class Paginator(Iterator[Any]):
+    """A lazy, resumable walk over a paginated collection: iterate it for items, or ``pages()``.
+
+    Nothing is sent until iteration starts; then one page at a time is fetched through
+    ``adapter.request_raw`` (retries, auth refresh, ``timeout`` and ``deadline`` apply per page)
+    and only that page is held. ``max_items``/``max_pages`` stop this run early (pages counted as
+    fetched in this run). ``checkpoint`` is, at any moment, a small JSON-serialisable dict saying
+    where the walk stands; ``resume=`` a saved one continues exactly after the last item (or page)
+    handed out: nothing lost, nothing repeated, as long as the server's pages did not change.
+    """
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        path: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        strategy: Strategy,
+        max_items: Optional[int] = None,
+        max_pages: Optional[int] = None,
+        resume: Optional[Mapping[str, Any] | str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[TimeoutSpec] = None,
+        deadline: Optional[float] = None,
+    ) -> None:
+        if not isinstance(strategy, Strategy):
+            raise UsageError(
+                f"strategy must be a pagination strategy (LinkHeader(), Cursor(), PageNumber() or Offset()), "
+                f"got {strategy!r}"
+            )
+        if not isinstance(path, str) or not path:
+            raise UsageError(f"path must be a non-empty string, got {path!r}")
+        self._adapter = adapter
+        self.path = path
+        self.strategy = strategy
+        self.max_items = _check_limit("max_items", max_items)
+        self.max_pages = _check_limit("max_pages", max_pages)
+        self._call: dict[str, Any] = {}
+        if headers:
+            self._call["headers"] = dict(headers)
+        if timeout is not None:
+            self._call["timeout"] = timeout
+        if deadline is not None:
+            self._call["deadline"] = deadline
+        first = strategy.first(path, _check_params(params))
+        adapter.url(first.url)  # a bad or cross-origin path fails now, not on first iteration
+        # Where the walk stands: the request of the page in progress, the items of that page
+        # already handed out, its number, items handed out overall, and whether it is finished.
+        self._request: Optional[PageRequest] = first
+        self._skip = 0
+        self._number = 1
+        self._count = 0
+        if resume is not None:
+            self._restore(resume)
+        self._current: Optional[Page] = None
+        self._pos = 0
+        self._run_items = 0
+        self._run_pages = 0
+        self._mode: Optional[str] = None
+
+    # -- checkpoint -----------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> dict[str, Any]:
+        """Where the walk stands, as a JSON-serialisable dict (a fresh copy each time).
+
+        ``{"v": 1, "strategy": "offset", "path": "/posts", "request": {"url": ..., "params": ...},
+        "skip": 3, "page": 2, "items": 13}``: the request of the page in progress (null once the
+        walk is finished), how many of that page's items were handed out, its number and the items
+        handed out over every run. Pass it as ``resume=`` to continue.
+        """
+        request = None
+        if self._request is not None:
+            request = {"url": self._request.url, "params": copy.deepcopy(self._request.params)}
+        return {"v": CHECKPOINT_VERSION, "strategy": self.strategy.name, "path": self.path,
+                "request": request, "skip": self._skip, "page": self._number, "items": self._count}
+
+    @property
+    def done(self) -> bool:
+        """Whether the whole collection has been walked (there is no next page to fetch)."""
+        return self._request is None
+
+    def _restore(self, resume: Mapping[str, Any] | str) -> None:
+        if isinstance(resume, str):
+            try:
+                resume = json.loads(resume)
+            except ValueError as exc:
+                raise UsageError(f"resume is not a checkpoint (invalid JSON: {exc})") from None
+        if not isinstance(resume, Mapping):
+            raise UsageError(f"resume must be a checkpoint dict (paginator.checkpoint), got {type(resume).__name__}")
+        if resume.get("v") != CHECKPOINT_VERSION:
+            raise UsageError(f"resume: unsupported checkpoint version {resume.get('v')!r} "
+                             f"(this myclient writes {CHECKPOINT_VERSION})")
+        if resume.get("strategy") != self.strategy.name:
+            raise UsageError(f"resume: the checkpoint is for a {resume.get('strategy')!r} walk, "
+                             f"not {self.strategy.name!r} ({self.strategy!r})")
+        if resume.get("path") != self.path:
+            raise UsageError(f"resume: the checkpoint is for {resume.get('path')!r}, not {self.path!r}")
+        skip, number, count = _counter(resume, "skip", 0), _counter(resume, "page", 1), _counter(resume, "items", 0)
+        raw = resume.get("request")
+        if raw is None:
+            request = None
+        else:
+            if not isinstance(raw, Mapping) or not isinstance(raw.get("url"), str) or not raw["url"]:
+                raise UsageError(f"resume: request must be {{'url': str, 'params': dict or null}}, got {raw!r}")
+            params = raw.get("params")
+            request = PageRequest(raw["url"], None if params is None else _check_params(params))
+            self._adapter.url(request.url)  # CrossOriginError for a tampered checkpoint
+        self._request, self._skip, self._number, self._count = request, skip, number, count
+
+    # -- walking --------------------------------------------------------------------------
+    def _advance(self, following: Optional[PageRequest]) -> None:
+        """The page in progress is fully handed out: move the checkpoint to the next one."""
+        self._request = following
+        self._skip = 0
+        self._number += 1
+
+    def _budget(self) -> Optional[int]:
+        return None if self.max_items is None else self.max_items - self._run_items
+
+    def _fetch(self, request: PageRequest) -> Page:
+        """GET one page and decode it; the response is closed before returning."""
+        response = self._adapter.request_raw("GET", request.url, params=request.params, **self._call)
+        try:
+            try:
+                content = response.content
+            except requests.RequestException as exc:
+                raise from_transport_error(exc, "GET", response.url) from exc
+            body: Any = None
+            if content and not content.isspace():
+                try:
+                    body = response.json()
+                except ValueError as exc:
+                    ctype = response.headers.get("content-type", "no content type")
+                    raise invalid(response, f"the page is not JSON ({ctype}): {exc}") from exc
+            items = self.strategy.items_of(body, response)
+            total = self.strategy.total_of(body, response)
+            following = self.strategy.next(request, response, body, items, total)
+        finally:
+            response.close()
+        if following == request:
+            raise invalid(response, "the next page is this same page again; stopping instead of looping")
+        skipped = min(self._skip, len(items))
+        return Page(items=items[skipped:] if skipped else items, number=self._number, status=response.status_code,
+                    url=response.url, headers=response.headers, request=request, next=following, total=total,
+                    skipped=skipped)
+
+    def _load(self) -> Optional[Page]:
+        """The page the walk stands at, fetched; None when finished or this run's limits are reached."""
+        budget = self._budget()
+        if self._request is None or (budget is not None and budget <= 0):
+            return None
+        if self.max_pages is not None and self._run_pages >= self.max_pages:
+            return None
+        page = self._fetch(self._request)
+        self._run_pages += 1
+        return page
+
+    def __iter__(self) -> Paginator:
+        return self
+
+    def __next__(self) -> Any:
+        """The next item; a new page is fetched only when the current one is used up."""
+        if self._mode == "pages":
+            raise UsageError("this paginator is being walked by pages(); use one or the other")
+        self._mode = "items"
+        while True:
+            page = self._current
+            if page is not None and self._pos < len(page.items):
+                budget = self._budget()
+                if budget is not None and budget <= 0:
+                    raise StopIteration
+                item = page.items[self._pos]
+                self._pos += 1
+                self._run_items += 1
+                self._count += 1
+                if self._pos == len(page.items):
+                    self._current = None
+                    self._advance(page.next)
+                else:
+                    self._skip += 1
+                return item
+            if page is not None:  # an empty page (or one wholly consumed before a resume)
+                self._current = None
+                self._advance(page.next)
+            loaded = self._load()
+            if loaded is None:
+                raise StopIteration
+            self._current, self._pos = loaded, 0
+
+    def pages(self) -> Iterator[Page]:
+        """Iterate pages instead of items (empty ones too).
+
+        The checkpoint moves past each page as it is handed out; ``max_items`` cuts the last page short.
+        """
+        if self._mode == "items":
+            raise UsageError("this paginator is being iterated by items; use one or the other")
+        self._mode = "pages"
+        while True:
+            page = self._load()
+            if page is None:
+                return
+            budget = self._budget()
+            if budget is not None and len(page.items) > budget:
+                page.items = page.items[:budget]
+                self._skip += budget
+                self._run_items += budget
+                self._count += budget
+                yield page
+                return
+            self._run_items += len(page.items)
+            self._count += len(page.items)
+            self._advance(page.next)
+            yield page
+
+    def __repr__(self) -> str:
+        return (f"<Paginator {self.strategy!r} {registry.url(self.path)!r} page={self._number} "
+                f"items={self._count}{' done' if self.done else ''}>")
