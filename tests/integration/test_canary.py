@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from servers import Gateway, OAuthServer, WireMockAdmin
+from servers import ForwardProxy, Gateway, OAuthServer, WireMockAdmin
 
 import myclient
 from myclient.testing import make_vcr
@@ -137,6 +137,19 @@ def _wiremock_retry(run: Run, s: dict[str, Any]) -> None:
     run.expect(myclient.ServiceUnavailable, lambda: client.adapter.get("/down", params={"api_key": API_KEY}))
 
 
+def _proxy_auth(run: Run, s: dict[str, Any]) -> None:
+    proxy: ForwardProxy = s["proxy"]
+    gateway: Gateway = s["gateway"]
+    policy = myclient.RetryPolicy(backoff=0.01, backoff_cap=0.01)  # tinyproxy drops kept-alive connections
+    good = myclient.Client(gateway.http_url, proxies={"http": proxy.auth_url()}, token=TOKEN, retry=policy,
+                           session=_session(**{gateway.header_name: gateway.gateway_key}))
+    good.adapter.get("/get")
+    run.expect(myclient.ProxyError, lambda: myclient.Client(
+        gateway.https_url, verify=gateway.ca_path, proxies={"https": proxy.auth_url(password=BASIC_PASSWORD)},
+        retry=None).adapter.get("/get"))
+    run.secrets += [proxy.password, gateway.gateway_key]
+
+
 SCENARIOS: dict[str, Callable[[Run, dict[str, Any]], None]] = {
     "bearer": _bearer,
     "basic": _basic,
@@ -147,6 +160,7 @@ SCENARIOS: dict[str, Callable[[Run, dict[str, Any]], None]] = {
     "oauth-client-credentials": _oauth_client_credentials,
     "oauth-password-refresh-logout": _oauth_password_refresh_and_logout,
     "wiremock-retry": _wiremock_retry,
+    "proxy-auth": _proxy_auth,
 }
 
 
@@ -163,9 +177,10 @@ def _exception_texts(error: BaseException) -> Iterator[str]:
 
 
 @pytest.fixture
-def servers(httpbin_url: str, gateway: Gateway, oauth_server: OAuthServer,
-            wiremock_admin: WireMockAdmin) -> dict[str, Any]:
-    return {"httpbin": httpbin_url, "gateway": gateway, "oauth": oauth_server, "wiremock": wiremock_admin}
+def servers(httpbin_url: str, gateway: Gateway, oauth_server: OAuthServer, wiremock_admin: WireMockAdmin,
+            forward_proxy: ForwardProxy) -> dict[str, Any]:
+    return {"httpbin": httpbin_url, "gateway": gateway, "oauth": oauth_server, "wiremock": wiremock_admin,
+            "proxy": forward_proxy}
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
