@@ -39,9 +39,9 @@ for this conftest, which is how ``import servers`` works.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import pytest
 from servers import (
@@ -87,6 +87,25 @@ def server_unavailable(what: str, exc: BaseException) -> NoReturn:
     raise pytest.skip.Exception(reason) from None
 
 
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_S = TypeVar("_S", bound=_Stoppable)
+
+
+def _serve(what: str, start: Callable[[], _S]) -> Iterator[_S]:
+    """Start a server for a session fixture (skip, or fail under CI, if it cannot start); stop it after."""
+    try:
+        server = start()
+    except HarnessError as exc:
+        server_unavailable(what, exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 # ------------------------------------------------------------------ fixtures
 
 
@@ -106,14 +125,7 @@ def pki(servers_dir: Path) -> PKI:
 
 @pytest.fixture(scope="session")
 def httpbin_server(servers_dir: Path) -> Iterator[HttpbinServer]:
-    try:
-        server = start_httpbin(servers_dir / "httpbin")
-    except HarnessError as exc:
-        server_unavailable("httpbin", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("httpbin", lambda: start_httpbin(servers_dir / "httpbin"))
 
 
 @pytest.fixture(scope="session")
@@ -123,14 +135,8 @@ def httpbin_url(httpbin_server: HttpbinServer) -> str:
 
 @pytest.fixture(scope="session")
 def nginx_gateway(servers_dir: Path, httpbin_server: HttpbinServer, pki: PKI) -> Iterator[NginxGateway]:
-    try:
-        server = start_gateway(servers_dir / "nginx", httpbin_url=httpbin_server.url, pki=pki)
-    except HarnessError as exc:
-        server_unavailable("nginx gateway", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("nginx gateway",
+                      lambda: start_gateway(servers_dir / "nginx", httpbin_url=httpbin_server.url, pki=pki))
 
 
 @pytest.fixture(scope="session")
@@ -140,26 +146,12 @@ def gateway(nginx_gateway: NginxGateway) -> Gateway:
 
 @pytest.fixture(scope="session")
 def wiremock(servers_dir: Path) -> Iterator[WireMockServer]:
-    try:
-        server = start_wiremock(servers_dir / "wiremock")
-    except HarnessError as exc:
-        server_unavailable("WireMock", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("WireMock", lambda: start_wiremock(servers_dir / "wiremock"))
 
 
 @pytest.fixture(scope="session")
 def oauth_server_process(servers_dir: Path) -> Iterator[OAuthServerProcess]:
-    try:
-        server = start_oauth_server(servers_dir / "oauth")
-    except HarnessError as exc:
-        server_unavailable("OAuth2 server (django-oauth-toolkit)", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("OAuth2 server (django-oauth-toolkit)", lambda: start_oauth_server(servers_dir / "oauth"))
 
 
 @pytest.fixture(scope="session")
@@ -170,14 +162,8 @@ def oauth_server(oauth_server_process: OAuthServerProcess) -> OAuthServer:
 @pytest.fixture(scope="session")
 def tinyproxy_servers(servers_dir: Path, gateway: Gateway) -> Iterator[TinyproxyServers]:
     ports = [int(url.rsplit(":", 1)[1]) for url in (gateway.https_url, gateway.mtls_url)]
-    try:
-        server = start_forward_proxies(servers_dir / "tinyproxy", connect_ports=ports)
-    except HarnessError as exc:
-        server_unavailable("forward proxy (tinyproxy)", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("forward proxy (tinyproxy)",
+                      lambda: start_forward_proxies(servers_dir / "tinyproxy", connect_ports=ports))
 
 
 @pytest.fixture(scope="session")
@@ -187,26 +173,12 @@ def forward_proxy(tinyproxy_servers: TinyproxyServers) -> ForwardProxy:
 
 @pytest.fixture(scope="session")
 def json_server(servers_dir: Path) -> Iterator[JsonServer]:
-    try:
-        server = start_json_server(servers_dir / "json-server")
-    except HarnessError as exc:
-        server_unavailable("json-server", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("json-server", lambda: start_json_server(servers_dir / "json-server"))
 
 
 @pytest.fixture(scope="session")
 def static_server(servers_dir: Path) -> Iterator[StaticServer]:
-    try:
-        server = start_static(servers_dir / "nginx-static")
-    except HarnessError as exc:
-        server_unavailable("nginx (static files)", exc)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("nginx (static files)", lambda: start_static(servers_dir / "nginx-static"))
 
 
 @pytest.fixture

@@ -1,15 +1,18 @@
-"""The README's code blocks run as written: the quick start against the nginx mTLS gateway, the
-retry example against httpbin (only URLs, the gateway key and certificate paths swapped)."""
+"""The README's code blocks run as written against the real servers: the quick start (nginx mTLS
+gateway), retries (httpbin), client credentials (OAuth2 server), pagination checkpoints
+(json-server) and downloads (static nginx) — only URLs, keys, secrets and paths swapped."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import textwrap
 from pathlib import Path
 
-from servers import Gateway, OAuthServer
+import pytest
+from servers import Gateway, JsonServer, OAuthServer, StaticServer
 
 README = Path(__file__).resolve().parents[2] / "README.rst"
 
@@ -66,3 +69,22 @@ def test_client_credentials_file_store_example_runs_against_the_oauth_server(oau
             .replace('"/me"', '"/api/me"'))
     _run(code)
     assert oauth_server.cc_client_id in (tmp_path / "tokens.json").read_text()
+
+
+def test_the_checkpoint_example_runs_against_json_server(json_server: JsonServer) -> None:
+    output = _run(_block("runnable against json-server").replace("http://127.0.0.1:3000", json_server.url))
+    assert output.splitlines() == ["250 250", "1 100 250", "2 100 250", "3 50 250"]
+
+
+def test_the_download_example_runs_against_nginx(static_server: StaticServer, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm")
+    name = f"dataset-{os.getpid()}.tar"
+    data = os.urandom(3 << 20)
+    (static_server.www / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    code = (_block("tqdm_progress(desc=")
+            .replace("http://127.0.0.1:8080", static_server.url)
+            .replace("/files/dataset.tar", f"/files/{name}"))
+    assert _run(code) == "dataset.tar\n"
+    assert (tmp_path / "dataset.tar").read_bytes() == data
