@@ -22,6 +22,10 @@ import requests
 __all__ = ["Watchdog", "abort_response", "body_rewinder", "read_body", "watchdog"]
 
 
+#: Heap size at which cancelled alarms are swept out (each call under a deadline adds one).
+_COMPACT_AT = 1024
+
+
 class _Alarm:
     __slots__ = ("cancelled", "fired")
 
@@ -43,11 +47,16 @@ class Watchdog:
         """Run ``callback`` in ``seconds`` (real time) unless the returned alarm is cancelled."""
         alarm = _Alarm()
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), alarm, callback))
+            heap = self._heap
+            if len(heap) >= _COMPACT_AT:  # cancelled alarms are dropped lazily; sweep them now and then
+                heap[:] = [entry for entry in heap if not entry[2].cancelled]
+                heapq.heapify(heap)
+            heapq.heappush(heap, (time.monotonic() + seconds, next(self._seq), alarm, callback))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if heap[0][2] is alarm:  # wake the thread only when it must fire sooner than planned
+                self._cond.notify()
         return alarm
 
     def _run(self) -> None:

@@ -259,3 +259,17 @@ def test_session_with_its_own_retries_triggers_one_warning() -> None:
         warnings.simplefilter("error")
         myclient.Client(BASE, session=session, retry=None)
         myclient.Client(BASE, session=requests.Session())
+
+
+def test_watchdog_sweeps_cancelled_alarms_and_still_fires() -> None:
+    import threading
+
+    from myclient._deadline import _COMPACT_AT, Watchdog
+
+    dog = Watchdog()
+    for _ in range(_COMPACT_AT * 3):
+        dog.arm(3600, lambda: None).cancelled = True
+    assert len(dog._heap) <= _COMPACT_AT + 1
+    fired = threading.Event()
+    dog.arm(0.0, fired.set)
+    assert fired.wait(5)
