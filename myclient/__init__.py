@@ -42,9 +42,10 @@ from .exceptions import (
     UnprocessableEntity,
     UsageError,
 )
+from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
 from .groups import ApiGroup, Resource, group, path
 from .hooks import Event, Hooks
-from .oauth2 import AuthorizationCode, ClientCredentials, OAuth2Flow, PasswordGrant, RefreshTokenGrant
+from .oauth2 import OAuth2Flow
 from .pagination import Page, Paginator
 from .retry import RetryPolicy
 from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy

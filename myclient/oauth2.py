@@ -1,9 +1,8 @@
-"""OAuth2 grants on oauthlib, and the token lifecycle that drives them.
+"""The OAuth2 token lifecycle: when to get a token, and how to ask the token endpoint for one.
 
-oauthlib does the spec work (request bodies, token-response parsing and its error types, PKCE);
-this module decides *when* to get a token: ahead of expiry, once on 401, one refresh at a time
-across threads (and across processes with a locking store). Token requests go through the
-client's own adapter, so the session's gateway headers, certificates, proxies and CA apply.
+Ahead of expiry, once on 401, one renewal at a time across threads (and across processes with a
+locking store). Token requests go through the client's own adapter, so the session's gateway
+headers, certificates, proxies and CA apply. The grants themselves are in ``grants``.
 """
 
 from __future__ import annotations
@@ -11,17 +10,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Union
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 from oauthlib.oauth2 import (
-    BackendApplicationClient,
-    LegacyApplicationClient,
     WebApplicationClient,
 )
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
@@ -36,14 +32,14 @@ from .tokens import MemoryTokenStore, Token, TokenStore
 if TYPE_CHECKING:
     from .adapters import Adapter
 
-__all__ = ["OAuth2Flow", "ClientCredentials", "PasswordGrant", "AuthorizationCode", "RefreshTokenGrant"]
+__all__ = ["OAuth2Flow", "Scope", "OnToken", "check_endpoint"]
 
 Scope = Union[str, Sequence[str], None]
 OnToken = Callable[[Token, Union[Token, None]], None]
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _check_endpoint(name: str, url: str | None) -> None:
+def check_endpoint(name: str, url: str | None) -> None:
     """OAuth2 endpoints must be https; plain http is accepted only on loopback (RFC 8252 §8.3)."""
     if url is None:
         return
@@ -101,8 +97,8 @@ class OAuth2Flow(AuthBase):
         token: Token | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        _check_endpoint("token_url", token_url)
-        _check_endpoint("revocation_url", revocation_url)
+        check_endpoint("token_url", token_url)
+        check_endpoint("revocation_url", revocation_url)
         if not client_id:
             raise UsageError("client_id must be a non-empty string")
         if client_auth not in ("basic", "body"):
@@ -324,150 +320,3 @@ class OAuth2Flow(AuthBase):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} client_id={self.client_id!r} token_url={self.token_url!r} "
                 f"store={self.store!r}>")
-
-
-class ClientCredentials(OAuth2Flow):
-    """The client-credentials grant (machine to machine); renews itself with no refresh token."""
-
-    grant_type = "client_credentials"
-    can_regrant = True
-
-    def __init__(self, token_url: str, client_id: str, client_secret: str, **kwargs: Any) -> None:
-        if not client_secret:
-            raise UsageError("the client-credentials grant needs a client_secret")
-        super().__init__(token_url, client_id, client_secret, **kwargs)
-
-    def _grant(self) -> Token:
-        body = BackendApplicationClient(self.client_id).prepare_request_body(scope=self.scope, **self._body_auth())
-        return self._token_request(body, safe=True)
-
-
-class PasswordGrant(OAuth2Flow):
-    """The resource-owner password grant; re-runs with the kept credentials when refresh fails."""
-
-    grant_type = "password"
-
-    def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
-                 username: str | None = None, password: str | None = None, **kwargs: Any) -> None:
-        self.username = username
-        self._password = password
-        registry.add_secret(password)
-        kwargs.setdefault("store_key", f"password:{client_id}:{username}@{token_url}")
-        super().__init__(token_url, client_id, client_secret, **kwargs)
-
-    @property
-    def can_regrant(self) -> bool:  # type: ignore[override]
-        return bool(self.username and self._password)
-
-    def login(self, username: str | None = None, password: str | None = None) -> Token:
-        """Log in (with new credentials if given) and obtain a token now."""
-        if username is not None:
-            self.username = username
-        if password is not None:
-            self._password = password
-            registry.add_secret(password)
-        if not self.can_regrant:
-            raise UsageError("the password grant needs username and password")
-        return super().login()
-
-    def _grant(self) -> Token:
-        if not (self.username and self._password):
-            raise AuthError("the password grant needs username and password: call login(username, password)")
-        client = LegacyApplicationClient(self.client_id)
-        body = client.prepare_request_body(username=self.username, password=self._password, scope=self.scope,
-                                           **self._body_auth())
-        return self._token_request(body, safe=True)
-
-
-class RefreshTokenGrant(OAuth2Flow):
-    """Start from a refresh token obtained elsewhere; each renewal uses the (rotated) refresh token."""
-
-    grant_type = "refresh_token"
-
-    def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
-                 refresh_token: str, **kwargs: Any) -> None:
-        if not refresh_token:
-            raise UsageError("refresh_token must be a non-empty string")
-        registry.add_secret(refresh_token)
-        self._initial_refresh = refresh_token
-        super().__init__(token_url, client_id, client_secret, **kwargs)
-
-    def _obtain(self, old: Token | None) -> Token:
-        refresh = old.refresh_token if old is not None and old.refresh_token else self._initial_refresh
-        return self._refresh(refresh)
-
-    def _grant(self) -> Token:
-        return self._obtain(self.store.get(self.store_key))
-
-
-class AuthorizationCode(OAuth2Flow):
-    """Authorization code with PKCE (S256) and a checked ``state``.
-
-    ``authorization_url()`` gives the URL for the user's browser; after the redirect, pass the
-    full redirect URL to ``fetch_token()`` (or ``Client.login()``). A ``state`` that does not
-    match is refused as a possible CSRF.
-    """
-
-    grant_type = "authorization_code"
-
-    def __init__(self, authorize_url: str, token_url: str, client_id: str, client_secret: str | None = None, *,
-                 redirect_uri: str, **kwargs: Any) -> None:
-        _check_endpoint("authorize_url", authorize_url)
-        if not redirect_uri:
-            raise UsageError("redirect_uri is required")
-        self.authorize_url = authorize_url
-        self.redirect_uri = redirect_uri
-        self._pending: dict[str, str] = {}
-        super().__init__(token_url, client_id, client_secret, **kwargs)
-
-    def authorization_url(self, state: str | None = None, **extra: str) -> str:
-        """The URL to send the user to; remembers the PKCE verifier for this ``state``."""
-        client = WebApplicationClient(self.client_id)
-        verifier = client.create_code_verifier(64)
-        state = state or secrets.token_urlsafe(24)
-        params = {
-            "response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-            "state": state, "code_challenge": client.create_code_challenge(verifier, "S256"),
-            "code_challenge_method": "S256", **extra,
-        }
-        if self.scope:
-            params["scope"] = self.scope
-        with self._lock:
-            self._pending[state] = verifier
-        sep = "&" if urlsplit(self.authorize_url).query else "?"
-        return f"{self.authorize_url}{sep}{urlencode(params)}"
-
-    def fetch_token(self, redirect_response_url: str) -> Token:
-        """Exchange the code in the redirect URL for a token (state and PKCE checked)."""
-        params = dict(parse_qsl(urlsplit(redirect_response_url).query, keep_blank_values=True))
-        state = params.get("state", "")
-        with self._lock:
-            verifier = next((v for s, v in self._pending.items() if secrets.compare_digest(s, state)), None)
-            if verifier is None:
-                raise AuthError("state in the redirect does not match any authorization request (possible CSRF)",
-                                error="invalid_state")
-            del self._pending[state]
-        if "error" in params:
-            raise AuthError(f"authorization refused: {params['error']}", error=params["error"],
-                            description=params.get("error_description"))
-        code = params.get("code")
-        if not code:
-            raise AuthError("the redirect URL carries no authorization code", error="invalid_request")
-        registry.add_secret(code)
-        client = WebApplicationClient(self.client_id)
-        body = client.prepare_request_body(code=code, redirect_uri=self.redirect_uri, code_verifier=verifier,
-                                           **self._body_auth())
-        with self._lock, self._store_lock():
-            old = self._token
-            new = self._token_request(body, safe=False)
-            self.store.set(self.store_key, new)
-            self._token = new
-            if self.on_token is not None:
-                self.on_token(new, old)
-        return new
-
-    def login(self, redirect_response_url: str | None = None) -> Token:
-        """``fetch_token(redirect_response_url)``; without it, renew with the refresh token."""
-        if redirect_response_url is not None:
-            return self.fetch_token(redirect_response_url)
-        return self._renew(stale=self._token)
