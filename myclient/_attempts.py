@@ -190,7 +190,8 @@ class AttemptLoop(Transport):
             status = response.status_code
             if observed and hooks.on_response:
                 self._notify("on_response", method, url, attempt, clock() - began, started, response=response)
-            if reauth is not None and replayable and _needs_reauth(response) and reauth(response):
+            if (reauth is not None and replayable and _needs_reauth(response)
+                    and self._reauthenticated(reauth, response)):
                 # Re-authenticated: replay once with the new credentials (not a retry attempt).
                 history.append(Attempt(status=status, elapsed=clock() - began))
                 response.close()
@@ -231,6 +232,15 @@ class AttemptLoop(Transport):
         if self.access_log:
             self._access(method, url, status, attempt, started, response.headers)
         return response
+
+    @staticmethod
+    def _reauthenticated(reauth: Callable[[requests.Response], bool], response: requests.Response) -> bool:
+        """Ask the auth to renew after a 401; the rejected response is closed if renewal fails."""
+        try:
+            return reauth(response)
+        except BaseException:
+            response.close()
+            raise
 
     def _notify(self, name: str, method: str, url: str, attempt: int, elapsed: float, started: float, *,
                 response: requests.Response | None = None, error: MyClientError | None = None,
