@@ -39,6 +39,14 @@ QUICK_RETRY = myclient.RetryPolicy(backoff=0.01)
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
+
+def _use_proxies(where: str, proxies: dict[str, str], session: requests.Session, kwargs: dict[str, Any]) -> None:
+    """Put ``proxies`` on the Client (``where == "client"``) or on the injected session."""
+    if where == "client":
+        kwargs["proxies"] = proxies
+    else:
+        session.proxies = proxies
+
 @pytest.fixture(autouse=True)
 def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxy variable from the outer environment: each test sets what it needs."""
@@ -394,10 +402,7 @@ def test_credentials_in_the_proxy_url_authenticate_plain_http(
     caplog.set_level(logging.DEBUG, logger="myclient")
     proxies = {"http": forward_proxy.auth_url()}
     kwargs: dict[str, Any] = {}
-    if where == "client":
-        kwargs["proxies"] = proxies
-    else:
-        session.proxies = proxies
+    _use_proxies(where, proxies, session, kwargs)
     params = _probe()
     mark = forward_proxy.auth_log.mark()
     with unchanged(session):
@@ -421,10 +426,7 @@ def test_credentials_in_the_proxy_url_authenticate_connect(
     caplog.set_level(logging.DEBUG, logger="myclient")
     proxies = {"https": forward_proxy.auth_url()}
     kwargs: dict[str, Any] = {"verify": gateway.ca_path}
-    if where == "client":
-        kwargs["proxies"] = proxies
-    else:
-        session.proxies = proxies
+    _use_proxies(where, proxies, session, kwargs)
     mark = forward_proxy.auth_log.mark()
     with unchanged(session):
         assert _client(gateway.https_url, session, **kwargs).adapter.get("/get")["url"].startswith(gateway.https_url)
@@ -446,10 +448,7 @@ def test_missing_proxy_credentials_are_a_proxy_error(
     base = gateway.http_url if scheme == "http" else gateway.https_url
     proxies = {scheme: forward_proxy.auth_proxy_url}
     kwargs: dict[str, Any] = {"verify": gateway.ca_path}
-    if where == "client":
-        kwargs["proxies"] = proxies
-    else:
-        session.proxies = proxies
+    _use_proxies(where, proxies, session, kwargs)
     mark = forward_proxy.auth_log.mark()
     with unchanged(session), pytest.raises(myclient.ProxyError) as info:
         _client(base, session, **kwargs).adapter.get("/get")
@@ -472,10 +471,7 @@ def test_wrong_proxy_credentials_over_connect_are_a_proxy_error(
     caplog.set_level(logging.DEBUG, logger="myclient")
     proxies = {"https": forward_proxy.auth_url(password=WRONG_PASSWORD)}
     kwargs: dict[str, Any] = {"verify": gateway.ca_path}
-    if where == "client":
-        kwargs["proxies"] = proxies
-    else:
-        session.proxies = proxies
+    _use_proxies(where, proxies, session, kwargs)
     with unchanged(session), pytest.raises(myclient.ProxyError) as info:
         _client(gateway.https_url, session, **kwargs).adapter.get("/get")
     err = info.value
@@ -500,10 +496,7 @@ def test_wrong_proxy_credentials_over_plain_http(
     caplog.set_level(logging.DEBUG, logger="myclient")
     proxies = {"http": forward_proxy.auth_url(password=WRONG_PASSWORD)}
     kwargs: dict[str, Any] = {}
-    if where == "client":
-        kwargs["proxies"] = proxies
-    else:
-        session.proxies = proxies
+    _use_proxies(where, proxies, session, kwargs)
     expected = myclient.ProxyError if forward_proxy.wrong_credentials_status == 407 else myclient.Unauthorized
     with unchanged(session), pytest.raises(expected) as info:
         _client(gateway.http_url, session, **kwargs).adapter.get("/get")
