@@ -1,0 +1,62 @@
+"""Strict parsing of numbers that arrive from the network (headers, JSON): ASCII digits only, bounded.
+
+``str.isdigit()`` accepts ``²³¹`` and other Unicode digits that ``int()`` then refuses or
+misreads; a hostile server must never turn a header into a ``ValueError`` or an
+``OverflowError``. Everything here returns None for what it cannot read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+__all__ = ["MAX_DIGITS", "ascii_int", "finite_number"]
+
+#: Longest digit string accepted (10**18 is far above any real size, count or delay).
+MAX_DIGITS = 18
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def ascii_int(value: Any) -> int | None:
+    """A non-negative int from ASCII digits (surrounding whitespace allowed), else None.
+
+    Accepts an ``int`` (not a bool) as is when non-negative; a float only when it is finite and whole.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**MAX_DIGITS else None
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and 0 <= value < 10**MAX_DIGITS:
+            return int(value)
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip(" \t")
+    if not _DIGITS.fullmatch(text):
+        return None
+    return int(text)
+
+
+def finite_number(value: Any, *, minimum: float = 0.0, maximum: float = 10.0**12) -> float | None:
+    """A float in [minimum, maximum] from a JSON number or a decimal string, else None (NaN/inf refused)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip(" \t")
+        if not re.fullmatch(r"-?[0-9]{1,18}(\.[0-9]{1,18})?", text, re.ASCII):
+            return None
+        value = float(text)
+    if isinstance(value, int):
+        if not -(10**18) < value < 10**18:
+            return None
+        value = float(value)
+    if not isinstance(value, float) or not math.isfinite(value):
+        return None
+    return value if minimum <= value <= maximum else None
