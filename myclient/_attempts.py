@@ -13,6 +13,7 @@ from typing import Any, Union
 
 import requests
 
+from ._context import call_deadline
 from ._deadline import body_rewinder
 from ._transport import Transport
 from .exceptions import (
@@ -173,7 +174,8 @@ class AttemptLoop(Transport):
                 self._notify("on_request", method, url, attempt, 0.0, started)
             began = clock()
             try:
-                response = self._exchange(method, url, allow_redirects, call, stream, limit, started)
+                with call_deadline(None if limit is None else lambda: limit - (clock() - started)):
+                    response = self._exchange(method, url, allow_redirects, call, stream, limit, started)
             except TransportError as failure:
                 reused = opened is not None and self._connections_opened(url, kwargs) == opened
                 decision = policy.decide(
