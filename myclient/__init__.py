@@ -7,8 +7,9 @@ import logging as _logging
 
 from . import progress
 from . import redaction as redact
-from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, RawAdapter
+from .adapters import Adapter, JSONAdapter, RawAdapter
 from .auth import APIKeyAuth, BasicAuth, BearerAuth
+from .calls import Call, CallState
 from .client import Client
 from .exceptions import (
     AuthError,
@@ -28,10 +29,12 @@ from .exceptions import (
     InvalidResponse,
     MyClientError,
     NotFound,
+    OAuthStateError,
     PreconditionFailed,
     ProxyError,
     RateLimited,
     ReadTimeout,
+    RedirectError,
     ServerError,
     ServiceUnavailable,
     Timeout,
@@ -45,17 +48,34 @@ from .exceptions import (
 from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
 from .groups import ApiGroup, Resource, group, path
 from .hooks import Event, Hooks
+from .middleware import Middleware, Next
 from .oauth2 import OAuth2Flow
 from .pagination import Page, Paginator
+from .results import Result
 from .retry import RetryPolicy
+from .settings import DEFAULT, DEFAULT_TIMEOUT, CallOptions, ClientOptions, Settings
 from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
 from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
+from .transport import RequestsTransport, Transport
 
 __version__ = "0.1.0"
 
 _logging.getLogger("myclient").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "DEFAULT",
+    "Call",
+    "CallOptions",
+    "CallState",
+    "ClientOptions",
+    "Middleware",
+    "Next",
+    "OAuthStateError",
+    "RedirectError",
+    "RequestsTransport",
+    "Result",
+    "Settings",
+    "Transport",
     "Cursor",
     "LinkHeader",
     "Offset",

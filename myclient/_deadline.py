@@ -1,7 +1,10 @@
-"""Bounding a whole body download by the call's deadline, and replaying request bodies on retry.
+"""The deadline watchdog (one thread that cuts sockets when a call's time is up) and request-body replay.
 
-requests' read timeout applies per socket read, so a server that trickles bytes never trips it.
-One shared watchdog thread shuts the socket down when a deadline passes; nothing here decides
+requests' timeouts apply per socket operation, so a server that trickles bytes — in the status line,
+the headers or the body — or a slow reader of an upload never trips them. One shared daemon thread
+runs alarms at monotonic times; an alarm cut the connection of the exchange it guards. A finished
+call cancels its alarm, which drops the callback (and so the response it could reach) at once; the
+heap of cancelled alarms is swept, so it stays bounded however many calls run. Nothing here decides
 whether to retry.
 """
 
@@ -11,27 +14,39 @@ import contextlib
 import heapq
 import io
 import itertools
-import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
+__all__ = ["Alarm", "Watchdog", "abort_response", "body_rewinder", "watchdog"]
 
-__all__ = ["Watchdog", "abort_response", "body_rewinder", "read_body", "watchdog"]
-
-
-#: Heap size at which cancelled alarms are swept out (each call under a deadline adds one).
+#: Heap size at which cancelled alarms are swept out (each armed call adds one).
 _COMPACT_AT = 1024
 
 
-class _Alarm:
-    __slots__ = ("cancelled", "fired")
+class Alarm:
+    """A pending callback; ``cancel()`` it when the guarded work finished in time."""
 
-    def __init__(self) -> None:
-        self.cancelled = False
+    __slots__ = ("callback", "fired")
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback: Callable[[], None] | None = callback
         self.fired = False
+
+    @property
+    def cancelled(self) -> bool:
+        """True once cancelled (or run): the alarm no longer references its callback."""
+        return self.callback is None
+
+    @cancelled.setter
+    def cancelled(self, value: bool) -> None:
+        if value:
+            self.callback = None
+
+    def cancel(self) -> None:
+        """Forget the callback; a fired alarm stays fired."""
+        self.callback = None
 
 
 class Watchdog:
@@ -39,19 +54,19 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Alarm, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Alarm]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def arm(self, seconds: float, callback: Callable[[], None]) -> _Alarm:
+    def arm(self, seconds: float, callback: Callable[[], None]) -> Alarm:
         """Run ``callback`` in ``seconds`` (real time) unless the returned alarm is cancelled."""
-        alarm = _Alarm()
+        alarm = Alarm(callback)
         with self._cond:
             heap = self._heap
             if len(heap) >= _COMPACT_AT:  # cancelled alarms are dropped lazily; sweep them now and then
-                heap[:] = [entry for entry in heap if not entry[2].cancelled]
+                heap[:] = [entry for entry in heap if entry[2].callback is not None]
                 heapq.heapify(heap)
-            heapq.heappush(heap, (time.monotonic() + seconds, next(self._seq), alarm, callback))
+            heapq.heappush(heap, (time.monotonic() + max(seconds, 0.0), next(self._seq), alarm))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
                 self._thread.start()
@@ -59,10 +74,15 @@ class Watchdog:
                 self._cond.notify()
         return alarm
 
+    def pending(self) -> int:
+        """Alarms still armed (for tests and benchmarks)."""
+        with self._cond:
+            return sum(1 for entry in self._heap if entry[2].callback is not None)
+
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and self._heap[0][2].cancelled:
+                while self._heap and self._heap[0][2].callback is None:
                     heapq.heappop(self._heap)
                 if not self._heap:
                     self._cond.wait()
@@ -71,46 +91,15 @@ class Watchdog:
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                _, _, alarm, callback = heapq.heappop(self._heap)
+                _, _, alarm = heapq.heappop(self._heap)
+                callback, alarm.callback = alarm.callback, None
                 alarm.fired = True
-                with contextlib.suppress(Exception):  # an already closed socket is fine
-                    callback()
+                if callback is not None:
+                    with contextlib.suppress(Exception):  # an already closed socket is fine
+                        callback()
 
 
 watchdog = Watchdog()
-
-
-def abort_response(response: requests.Response) -> None:
-    """Wake a read blocked on this response's socket by shutting the socket down."""
-    connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def read_body(response: requests.Response, seconds: float) -> bool:
-    """Read a streamed response's body into ``response.content`` within ``seconds``.
-
-    Returns False when the deadline cut the download short (the body is then incomplete, and
-    the connection is closed); read errors other than that propagate as requests raises them.
-    """
-    if seconds <= 0:
-        response.close()
-        return False
-    alarm = watchdog.arm(seconds, lambda: abort_response(response))
-    try:
-        response.content  # noqa: B018 - reads and caches the whole body
-    except (requests.RequestException, OSError, ValueError):
-        if alarm.fired:
-            response.close()
-            return False
-        raise
-    finally:
-        alarm.cancelled = True
-    if alarm.fired:
-        response.close()
-        return False
-    return True
 
 
 def _rewindable(obj: Any) -> bool:
@@ -146,3 +135,14 @@ def body_rewinder(data: Any, files: Any) -> tuple[bool, Callable[[], None] | Non
             obj.seek(pos)
 
     return True, rewind
+
+
+def abort_response(response: Any) -> None:
+    """Wake a read blocked on this response's socket by shutting the socket down."""
+    import socket
+
+    raw = getattr(response, "raw", None)
+    connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)

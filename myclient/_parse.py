@@ -60,3 +60,34 @@ def finite_number(value: Any, *, minimum: float = 0.0, maximum: float = 10.0**12
     if not isinstance(value, float) or not math.isfinite(value):
         return None
     return value if minimum <= value <= maximum else None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date); None if absent or bad.
+
+    Hostile values (Unicode digits, absurd zone offsets, dates far in the future) give None or a
+    finite number, never an exception.
+    """
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    seconds = ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
+    if len(value) > 64:
+        return None
+    import email.utils  # lazily: only servers that send HTTP-dates need it
+    import time
+
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is None or parsed.tzinfo is None:
+            return None
+        stamp = parsed.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    current = time.time() if now is None else now
+    wait = stamp - current
+    if not math.isfinite(wait):
+        return None
+    return max(0.0, min(wait, 10.0**12))

@@ -1,124 +1,165 @@
-"""Client: turns constructor arguments into an Adapter and owns the lifecycle (close, ``with``).
+"""Client: turns settings into an Adapter and owns the lifecycle (close, ``with``, login/logout, copies).
 
-Subclasses declare API groups with ``myclient.group``; the client itself sends nothing — every
+Subclasses declare API groups with ``myclient.group`` and may declare defaults: ``default_base_url``,
+``default_settings`` and ``env_prefix`` (for ``from_env``). The client itself sends nothing: every
 call goes through ``client.adapter``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Optional, TypeVar, Union
 
 import requests
-from requests.auth import AuthBase
 
-from .adapters import DEFAULT_TIMEOUT, Adapter, JSONAdapter, TimeoutSpec
-from .auth import BearerAuth, TokenSource
-from .downloads import DEFAULT_CHUNK_SIZE, PathLike, Progress, download
+from .adapters import Adapter, JSONAdapter
+from .auth import BearerAuth
 from .exceptions import UsageError
-from .hooks import Hooks, HookSpec
-from .pagination import Paginator
+from .hooks import Hooks
 from .retry import RetryPolicy
-from .strategies import LinkHeader, Strategy
-from .uploads import upload
+from .settings import CLIENT_OPTIONS, CallOptions, ClientOptions, unknown_option
+from .transport import Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Self, Unpack
+
+    from .downloads import PathLike, Progress
+    from .pagination import Paginator
+    from .strategies import Strategy
 
 __all__ = ["Client"]
 
 AdapterSpec = Union[type[Adapter], Adapter]
-_LINK_HEADER = LinkHeader()
 C = TypeVar("C", bound="Client")
+
+#: Environment variables ``from_env`` reads (after the prefix), and the setting each one feeds.
+ENV_SETTINGS = {
+    "BASE_URL": "base_url",
+    "TOKEN": "token",
+    "TIMEOUT": "timeout",
+    "DEADLINE": "deadline",
+    "VERIFY": "verify",
+    "CERT": "cert",
+    "CERT_KEY": "cert",
+    "RETRIES": "retry",
+    "CID_HEADER": "cid_header",
+}
+
+
+def _settings_with_token(settings: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``token=`` into ``auth=BearerAuth(token)`` (refusing both at once)."""
+    if "token" in settings:
+        token = settings.pop("token")
+        if token is not None:
+            if settings.get("auth") is not None:
+                raise UsageError("give token= or auth=, not both")
+            settings["auth"] = BearerAuth(token)
+    return settings
 
 
 class Client:
     """A client for one REST API at ``base_url`` (which may carry a path prefix such as ``/v1``).
 
-    ``token=`` sends ``Authorization: Bearer``; ``auth=`` takes any ``requests.auth.AuthBase``.
-    An injected ``session`` is used as given and never modified, and is left open by ``close()``;
-    a session the client made itself is closed with it. ``adapter`` is an Adapter class to build
-    (default JSONAdapter: calls return decoded JSON) or a ready Adapter instance.
-
-    ``retry`` (a RetryPolicy; None for no retries), ``deadline`` (seconds for a whole call) and
-    ``idempotency_key`` (True: every POST/PATCH gets one generated key, sent on all its attempts
-    in ``idempotency_header``) are defaults each call may override. ``sleep``, ``clock`` and
-    ``random`` replace time.sleep, time.monotonic and random.random, for tests. ``hooks`` maps
-    hook names (``on_request``, ``on_response``, ``on_retry``, ``on_give_up``) to callables
-    receiving a redacted ``myclient.hooks.Event``; ``access_log=True`` writes one INFO line per
-    call to the ``myclient.access`` logger.
+    Settings (``myclient.settings.ClientOptions``) are keyword arguments: ``token=`` sends
+    ``Authorization: Bearer``; ``auth=`` takes any ``requests.auth.AuthBase`` or login flow;
+    ``timeout``, ``retry``, ``deadline``, ``idempotency_key``, ``headers``, ``hooks``, ``decode``, … An
+    injected ``session`` is used as given and never modified, and is left open by ``close()``; a
+    session the client made itself is closed with it. ``adapter`` is an Adapter class to build
+    (default JSONAdapter: calls return decoded JSON) or a ready Adapter instance (settings given
+    next to it are applied to a copy of it, never ignored). ``transport`` replaces the requests
+    transport (e.g. ``myclient.testing.MockTransport``).
     """
 
+    #: A base URL used when none is given (subclasses of a client for one API set it).
+    default_base_url: ClassVar[Optional[str]] = None
+    #: Settings a subclass applies unless the caller overrides them.
+    default_settings: ClassVar[Mapping[str, Any]] = {}
+    #: The prefix ``from_env()`` uses when none is given (e.g. ``"ACME_"``).
+    env_prefix: ClassVar[Optional[str]] = None
+
     def __init__(
-        self,
-        base_url: str,
-        *,
-        token: TokenSource | None = None,
-        auth: AuthBase | None = None,
-        session: requests.Session | None = None,
-        timeout: TimeoutSpec = DEFAULT_TIMEOUT,
-        verify: bool | str | None = None,
-        cert: str | tuple[str, str] | None = None,
-        proxies: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        adapter: AdapterSpec = JSONAdapter,
-        cid: str | None = None,
-        cid_header: str | None = "X-Correlation-ID",
-        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - immutable value
-        deadline: float | None = None,
-        idempotency_key: bool = False,
-        idempotency_header: str | None = "Idempotency-Key",
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-        random: Callable[[], float] | None = None,
-        hooks: Mapping[str, HookSpec] | None = None,
-        access_log: bool = False,
+        self, base_url: str | None = None, *, session: requests.Session | None = None,
+        adapter: AdapterSpec = JSONAdapter, transport: Transport | None = None, **settings: Unpack[ClientOptions],
     ) -> None:
-        if token is not None and auth is not None:
-            raise UsageError("give token= or auth=, not both")
-        if token is not None:
-            auth = BearerAuth(token)
+        base = base_url if base_url is not None else type(self).default_base_url
+        if base is None:
+            raise UsageError(f"{type(self).__name__} needs a base_url")
+        given = _settings_with_token({**type(self).default_settings, **settings})
+        unknown = set(given) - CLIENT_OPTIONS
+        if unknown:
+            raise unknown_option(sorted(unknown)[0], CLIENT_OPTIONS)
         if isinstance(adapter, Adapter):
-            given = [name for name, value in (
-                ("auth/token", auth), ("session", session), ("verify", verify), ("cert", cert),
-                ("proxies", proxies), ("headers", headers), ("cid", cid), ("deadline", deadline),
-                ("sleep", sleep), ("clock", clock), ("random", random), ("hooks", hooks),
-            ) if value is not None]
-            if given or timeout != DEFAULT_TIMEOUT:
-                raise UsageError(
-                    f"{', '.join(given) or 'timeout'} cannot be combined with a ready adapter "
-                    "instance; configure the adapter itself"
-                )
-            if adapter.base_url != base_url.rstrip("/"):
-                raise UsageError(f"base_url {base_url!r} differs from the adapter's {adapter.base_url!r}")
-            self._adapter = adapter
+            if session is not None or transport is not None:
+                raise UsageError("session/transport cannot be combined with a ready adapter instance")
+            if adapter.base_url != base.rstrip("/"):
+                raise UsageError(f"base_url {base!r} differs from the adapter's {adapter.base_url!r}")
+            self._adapter = adapter.with_options(**given) if given else adapter
         elif isinstance(adapter, type) and issubclass(adapter, Adapter):
-            self._adapter = adapter(
-                base_url,
-                session=session,
-                auth=auth,
-                timeout=timeout,
-                verify=verify,
-                cert=cert,
-                proxies=proxies,
-                headers=headers,
-                cid=cid,
-                cid_header=cid_header,
-                retry=retry,
-                deadline=deadline,
-                idempotency_key=idempotency_key,
-                idempotency_header=idempotency_header,
-                sleep=sleep,
-                clock=clock,
-                random=random,
-                hooks=hooks,
-                access_log=access_log,
-            )
+            self._adapter = adapter(base, session=session, transport=transport, **given)
         else:
             raise UsageError(f"adapter must be an Adapter subclass or instance, got {adapter!r}")
         self._bind_auth()
 
+    @classmethod
+    def from_env(cls, prefix: str | None = None, *, environ: Mapping[str, str] | None = None,
+                 **settings: Any) -> Self:
+        """A client configured from ``<prefix>BASE_URL``, ``<prefix>TOKEN``, ``<prefix>TIMEOUT``, … (hvac-style).
+
+        Read: ``BASE_URL``, ``TOKEN``, ``TIMEOUT`` (seconds, or ``connect,read``), ``DEADLINE``,
+        ``VERIFY`` (true/false or a CA bundle path), ``CERT`` and ``CERT_KEY`` (client certificate),
+        ``RETRIES`` (attempts), ``CID_HEADER``. Keyword arguments win over the environment; a value
+        that does not parse raises UsageError naming the variable (never its value, it may be secret).
+        """
+        prefix = prefix if prefix is not None else cls.env_prefix
+        if not prefix:
+            raise UsageError(f"{cls.__name__}.from_env needs a prefix such as 'ACME_' (or set env_prefix)")
+        env = os.environ if environ is None else environ
+        found: dict[str, Any] = {}
+        for suffix in ENV_SETTINGS:
+            name = prefix + suffix
+            if name in env and env[name] != "":
+                found[suffix] = env[name]
+        values: dict[str, Any] = {}
+        try:
+            for suffix, raw in found.items():
+                if suffix == "TIMEOUT":
+                    parts = [float(p) for p in raw.split(",")]
+                    values["timeout"] = parts[0] if len(parts) == 1 else tuple(parts)
+                elif suffix == "DEADLINE":
+                    values["deadline"] = float(raw)
+                elif suffix == "VERIFY":
+                    lowered = raw.strip().lower()
+                    values["verify"] = {"true": True, "1": True, "false": False, "0": False}.get(lowered, raw)
+                elif suffix == "CERT":
+                    values["cert"] = (raw, found["CERT_KEY"]) if "CERT_KEY" in found else raw
+                elif suffix == "RETRIES":
+                    values["retry"] = RetryPolicy(attempts=int(raw))
+                elif suffix in ("TOKEN", "CID_HEADER"):
+                    values[ENV_SETTINGS[suffix]] = raw
+        except (ValueError, UsageError):
+            raise UsageError(f"{prefix}{suffix} does not hold a valid value") from None
+        base = settings.pop("base_url", None) or found.get("BASE_URL")
+        values.update(settings)
+        return cls(base, **values)
+
+    def with_options(self, **settings: Unpack[ClientOptions]) -> Self:
+        """A copy of this client with some settings changed, sharing the session (httpx's ``with_options``).
+
+        Groups on the copy use the copy's settings; the original is unchanged.
+        """
+        given = _settings_with_token(dict(settings))
+        new = copy.copy(self)
+        new.__dict__.pop("_myclient_groups", None)
+        new._adapter = self._adapter.with_options(**given)
+        new._bind_auth()
+        return new
+
     def _bind_auth(self) -> None:
-        """Let a token flow send its token requests through this client's adapter and session."""
+        """Let a login/token flow send its own requests through this client's adapter and session."""
         bind = getattr(self._adapter.auth, "bind", None)
         if callable(bind):
             bind(self._adapter)
@@ -137,7 +178,7 @@ class Client:
 
     @property
     def hooks(self) -> Hooks:
-        """The adapter's hooks: ``client.hooks.add("on_retry", fn)`` (see myclient.hooks)."""
+        """The hooks: ``client.hooks.add("on_retry", fn)`` (see myclient.hooks)."""
         return self._adapter.hooks
 
     @property
@@ -159,20 +200,21 @@ class Client:
         """Shortcut for ``client.adapter.request(...)``."""
         return self._adapter.request(method, path, **kwargs)
 
+    # -- login flows ----------------------------------------------------------------------------
     def login(self, *args: Any, **kwargs: Any) -> Any:
-        """Obtain a token now through the auth flow.
+        """Log in through the client's auth flow (any flow implementing ``myclient.auth.LoginFlow``).
 
-        E.g. ``login(username, password)`` for the password grant, ``login(redirect_url)`` for the
-        authorization code, ``login()`` for client credentials.
+        E.g. ``login(username, password)`` for TokenLogin, SessionLogin or the password grant,
+        ``login(redirect_url)`` for the authorization code, ``login()`` for client credentials.
         """
         return self._flow("login")(*args, **kwargs)
 
     def logout(self) -> None:
-        """Revoke the flow's tokens where the server supports it (RFC 7009) and forget them."""
+        """Log out: revoke/forget the flow's credentials (RFC 7009 revocation, a logout URL, …)."""
         self._flow("logout")()
 
     def is_authenticated(self) -> bool:
-        """Whether the client holds credentials usable now (a static token or an unexpired one)."""
+        """Whether the client holds credentials usable now (a flow may ask the server)."""
         auth = self._adapter.auth
         check = getattr(auth, "is_authenticated", None)
         return bool(check()) if callable(check) else auth is not None
@@ -180,91 +222,44 @@ class Client:
     def _flow(self, name: str) -> Any:
         method = getattr(self._adapter.auth, name, None)
         if not callable(method):
-            raise UsageError(f"{name}() needs an OAuth2 flow as auth= (got {type(self._adapter.auth).__name__})")
+            raise UsageError(f"{name}() needs a login flow as auth= (TokenLogin, SessionLogin, an OAuth2 grant; "
+                             f"got {type(self._adapter.auth).__name__})")
         return method
 
+    # -- lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
         """Release the session if the client created it; an injected session stays open."""
         self._adapter.close()
 
-    def __enter__(self: C) -> C:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._adapter.base_url!r} cid={self.cid!r}>"
+        from .redaction import registry
 
-    def paginate(
-        self,
-        path: str,
-        params: Optional[Mapping[str, Any]] = None,
-        *,
-        strategy: Strategy = _LINK_HEADER,
-        max_items: Optional[int] = None,
-        max_pages: Optional[int] = None,
-        resume: Optional[Union[Mapping[str, Any], str]] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[TimeoutSpec] = None,
-        deadline: Optional[float] = None,
-    ) -> Paginator:
-        """A lazy iterator over every item of the collection at ``path``, fetched page by page.
+        return f"<{type(self).__name__} {registry.url(self.base_url)!r} cid={self.cid!r}>"
 
-        ``strategy`` says how pages follow each other: ``myclient.LinkHeader()`` (default; a server
-        without Link headers gives one page), ``Cursor(...)``, ``PageNumber(...)`` or ``Offset(...)``.
-        Each page goes through the adapter (retries, auth refresh, ``timeout``/``deadline`` per
-        page). Iterate it for items or call ``.pages()``; ``.checkpoint`` is a JSON-serialisable
-        dict that ``resume=`` continues from exactly (no item lost or repeated).
-        """
-        return Paginator(self._adapter, path, params, strategy=strategy, max_items=max_items, max_pages=max_pages,
-                         resume=resume, headers=headers, timeout=timeout, deadline=deadline)
+    # -- collections and files ------------------------------------------------------------------------
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, strategy: Strategy | None = None,
+                 max_items: int | None = None, max_pages: int | None = None,
+                 resume: Mapping[str, Any] | str | None = None, **options: Unpack[CallOptions]) -> Paginator:
+        """A lazy iterator over every item of the collection at ``path``; see ``Adapter.paginate``."""
+        return self._adapter.paginate(path, params, strategy=strategy, max_items=max_items, max_pages=max_pages,
+                                      resume=resume, **options)
 
-    def download(
-        self,
-        path: str,
-        dest: PathLike,
-        *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: Optional[Progress] = None,
-        params: Any = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[TimeoutSpec] = None,
-        deadline: Optional[float] = None,
-    ) -> Path:
-        """Stream GET ``path`` into the file ``dest`` (via ``dest.part``, renamed when complete).
+    def download(self, path: str, dest: PathLike, *, chunk_size: int | None = None,
+                 progress: Progress | None = None, params: Any = None, **options: Unpack[CallOptions]) -> Path:
+        """Stream GET ``path`` into the file ``dest``; see ``Adapter.download``."""
+        return self._adapter.download(path, dest, chunk_size=chunk_size, progress=progress, params=params,
+                                      **options)
 
-        Resumes a partial download with Range/If-Range, checks the length (ConnectionLost when the
-        body is short), and calls ``progress(done, total)`` as bytes arrive, e.g.
-        ``myclient.progress.tqdm_progress()``. ``deadline`` (else the client's) covers the whole
-        download. Returns the final path. See ``myclient.downloads.download``.
-        """
-        return download(self._adapter, path, dest, chunk_size=chunk_size, progress=progress, params=params,
-                        headers=headers, timeout=timeout, deadline=deadline)
-
-    def upload(
-        self,
-        path: str,
-        file_or_path: Union[PathLike, IO[bytes]],
-        *,
-        method: str = "PUT",
-        content_type: Optional[str] = None,
-        progress: Optional[Progress] = None,
-        params: Any = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[TimeoutSpec] = None,
-        deadline: Optional[float] = None,
-    ) -> Any:
-        """Send a file (a path or a binary file object) as the request body, streamed from disk.
-
-        ``method`` is PUT (default), POST or PATCH; ``content_type`` defaults to a guess from the
-        file name. Returns what the adapter returns. For multipart forms use
-        ``client.adapter.post(path, files=...)``. See ``myclient.uploads.upload``.
-        """
-        return upload(self._adapter, path, file_or_path, method=method, content_type=content_type,
-                      progress=progress, params=params, headers=headers, timeout=timeout, deadline=deadline)
+    def upload(self, path: str, file_or_path: PathLike | IO[bytes], *, method: str = "PUT",
+               content_type: str | None = None, progress: Progress | None = None, params: Any = None,
+               **options: Unpack[CallOptions]) -> Any:
+        """Send a file as the request body, streamed from disk; see ``Adapter.upload``."""
+        return self._adapter.upload(path, file_or_path, method=method, content_type=content_type,
+                                    progress=progress, params=params, **options)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import requests
 import urllib3
 
-from ._attempts import check_deadline
 from ._deadline import abort_response, watchdog
+from ._mapping import map_transport_error
 from .exceptions import (
     ClientError,
     ConnectionLost,
@@ -30,12 +30,12 @@ from .exceptions import (
     ReadTimeout,
     TransportError,
     UsageError,
-    from_transport_error,
 )
 from .redaction import registry
+from .settings import CALL_OPTIONS, DEFAULT, check_deadline, unknown_option
 
 if TYPE_CHECKING:
-    from .adapters import Adapter, TimeoutSpec
+    from .adapters import Adapter
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "PART_SUFFIX", "META_SUFFIX", "Progress", "PathLike", "download"]
 
@@ -133,7 +133,7 @@ def _body_failure(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or isinstance(cause, urllib3.exceptions.ReadTimeoutError):
         return ReadTimeout(f"ReadTimeout: GET {registry.url(url)}: the body stopped arriving: {cause or exc}",
                            method="GET", url=url)
-    error = from_transport_error(exc, "GET", url)
+    error = map_transport_error(exc, "GET", url, in_body=True)
     if not isinstance(error, (ConnectionLost, ReadTimeout)):
         error = ConnectionLost(f"ConnectionLost: GET {registry.url(url)}: {exc}", method="GET", url=url)
     return error
@@ -144,8 +144,7 @@ class _Download:
 
     def __init__(
         self, adapter: Adapter, path: str, target: Path, *, chunk_size: int, progress: Optional[Progress],
-        params: Any, headers: Optional[Mapping[str, str]], timeout: Optional[TimeoutSpec],
-        deadline: Optional[float],
+        params: Any, options: Mapping[str, Any],
     ) -> None:
         self.adapter = adapter
         self.path = path
@@ -156,9 +155,18 @@ class _Download:
         self.chunk_size = chunk_size
         self.progress = progress
         self.params = params
-        self.headers = dict(headers or {})
-        self.timeout = timeout
-        self.limit = adapter.deadline if deadline is None else check_deadline(deadline)
+        options = dict(options)
+        unknown = set(options) - CALL_OPTIONS
+        if unknown:
+            raise unknown_option(sorted(unknown)[0], CALL_OPTIONS)
+        headers = options.pop("headers", None)
+        self.headers = dict(headers) if isinstance(headers, Mapping) else {}
+        deadline = options.pop("deadline", DEFAULT)
+        self.limit = adapter.deadline if deadline is DEFAULT else check_deadline(deadline)
+        retry = options.get("retry", DEFAULT)
+        self.retry = adapter.retry if retry is DEFAULT else adapter.settings.resolve({"retry": retry}).retry
+        #: Per-call options every request of this download carries (timeout, retry, auth, ...).
+        self.options = options
         self.source = _source_id(adapter, path, params)
         self.started = adapter.clock()
 
@@ -193,7 +201,7 @@ class _Download:
 
         Only body failures come here; the adapter already retried the request itself.
         """
-        decision = self.adapter.retry.decide(attempt=failures, method="GET", error=failure,
+        decision = self.retry.decide(attempt=failures, method="GET", error=failure,
                                              time_left=self.left(), random=self.adapter.random())
         if not decision.retry:
             raise failure
@@ -243,11 +251,8 @@ class _Download:
         left = self.left()
         if left is not None and left <= 0:
             raise self.out_of_time()
-        kwargs: dict[str, Any] = {"params": self.params, "headers": send, "stream": True}
-        if self.timeout is not None:
-            kwargs["timeout"] = self.timeout
-        if left is not None:
-            kwargs["deadline"] = left
+        kwargs: dict[str, Any] = {**self.options, "params": self.params, "headers": send, "stream": True}
+        kwargs["deadline"] = left
         try:
             return self.adapter.request_raw("GET", self.path, **kwargs)
         except ClientError as error:
@@ -350,9 +355,7 @@ def download(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Optional[Progress] = None,
     params: Any = None,
-    headers: Optional[Mapping[str, str]] = None,
-    timeout: Optional[TimeoutSpec] = None,
-    deadline: Optional[float] = None,
+    **options: Any,
 ) -> Path:
     """GET ``path`` into the file ``dest``, streamed in ``chunk_size`` pieces; returns dest's Path.
 
@@ -376,4 +379,4 @@ def download(
         raise UsageError(f"path must be a string, got {type(path).__name__}")
     target = _destination(dest)
     return _Download(adapter, path, target, chunk_size=chunk_size, progress=progress, params=params,
-                     headers=headers, timeout=timeout, deadline=deadline).run()
+                     options=options).run()

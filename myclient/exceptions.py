@@ -1,61 +1,59 @@
-"""The MyClientError tree, and the two functions that turn a response or a transport failure into it.
+"""The MyClientError tree: every error a myclient call raises, as a value that describes what happened.
 
-Exceptions describe what happened (status, method, redacted URL, request id, Retry-After, a bounded and
-redacted body excerpt); they never decide anything and never hold a secret in their message.
+An error carries facts — status, method, redacted URL, request id, Retry-After, a bounded redacted body
+excerpt, and for transport failures what is known about the exchange (was anything sent, did a response
+byte arrive, was the certificate refused) — set once, where the failure is mapped. Nothing here does I/O
+or decides anything: ``myclient.retry`` decides on these facts. Errors pickle without the live
+``response`` (which may hold credentials) so they can cross task queues and process pools.
 """
 
 from __future__ import annotations
 
-import email.utils
-import json
-import time
 from collections.abc import Mapping
-from typing import Any, Optional
-
-import requests
-import urllib3.exceptions
+from typing import Any
 
 from .redaction import registry
 
 __all__ = [
-    "MyClientError",
-    "UsageError",
-    "CrossOriginError",
-    "TransportError",
+    "REQUEST_ID_HEADERS",
+    "Attempt",
+    "AuthError",
+    "BadGateway",
+    "BadRequest",
+    "ClientError",
+    "Conflict",
     "ConnectError",
+    "ConnectTimeout",
+    "ConnectionLost",
+    "CrossOriginError",
+    "DeadlineExceeded",
+    "Forbidden",
+    "GatewayTimeout",
+    "HTTPError",
+    "InternalServerError",
+    "InvalidResponse",
+    "MyClientError",
+    "NotFound",
+    "OAuthStateError",
+    "PreconditionFailed",
     "ProxyError",
+    "RateLimited",
+    "ReadTimeout",
+    "RedirectError",
+    "ServerError",
+    "ServiceUnavailable",
     "TLSError",
     "Timeout",
-    "ConnectTimeout",
-    "ReadTimeout",
-    "ConnectionLost",
-    "DeadlineExceeded",
     "TooManyRedirects",
-    "InvalidResponse",
-    "HTTPError",
-    "ClientError",
-    "BadRequest",
+    "TransportError",
     "Unauthorized",
-    "Forbidden",
-    "NotFound",
-    "Conflict",
-    "PreconditionFailed",
     "UnprocessableEntity",
-    "RateLimited",
-    "ServerError",
-    "InternalServerError",
-    "BadGateway",
-    "ServiceUnavailable",
-    "GatewayTimeout",
-    "AuthError",
-    "Attempt",
-    "from_response",
-    "from_transport_error",
-    "parse_retry_after",
-    "REQUEST_ID_HEADERS",
+    "UsageError",
+    "error_class",
+    "request_id_of",
 ]
 
-#: Response headers that carry a request id, most specific first.
+#: Response headers that carry a request id, most specific first (matched case-insensitively).
 REQUEST_ID_HEADERS = (
     "x-request-id",
     "request-id",
@@ -67,22 +65,17 @@ REQUEST_ID_HEADERS = (
     "cf-ray",
 )
 
-#: Characters of the response body kept on an exception.
-BODY_EXCERPT_CHARS = 2048
-_MESSAGE_CHARS = 160
+#: Attributes never pickled: the live response/request may carry credentials and sockets.
+_NOT_PICKLED = frozenset({"response", "request"})
 
 
 class Attempt:
-    """One attempt of a call: its status or exception and the seconds slept before the next."""
+    """One attempt of a call: its status or exception, its duration, and the seconds slept after it."""
 
     __slots__ = ("elapsed", "error", "slept", "status")
 
     def __init__(
-        self,
-        status: int | None = None,
-        error: BaseException | None = None,
-        elapsed: float = 0.0,
-        slept: float = 0.0,
+        self, status: int | None = None, error: BaseException | None = None, elapsed: float = 0.0, slept: float = 0.0
     ) -> None:
         self.status = status
         self.error = error
@@ -95,6 +88,12 @@ class Attempt:
         if self.status is not None:
             return str(self.status)
         return type(self.error).__name__ if self.error is not None else "?"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.status, self.error, self.elapsed, self.slept)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.status, self.error, self.elapsed, self.slept = state
 
     def __repr__(self) -> str:
         return f"Attempt({self.outcome}, elapsed={self.elapsed:.3f}, slept={self.slept:.3f})"
@@ -116,18 +115,20 @@ class MyClientError(Exception):
         return self.message
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (type(self), self.__dict__.copy()))
+        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+        return (_rebuild, (type(self), state))
 
 
 def _rebuild(cls: type[MyClientError], state: dict[str, Any]) -> MyClientError:
     err = cls.__new__(cls)
     Exception.__init__(err, state.get("message", ""))
     err.__dict__.update(state)
+    err.__dict__.setdefault("response", None)
     return err
 
 
 class UsageError(MyClientError, ValueError):
-    """The call itself is wrong (bad argument, unsafe path); nothing was sent."""
+    """The call itself is wrong (bad argument, unsafe path, bad header); nothing was sent."""
 
 
 class CrossOriginError(UsageError):
@@ -135,7 +136,15 @@ class CrossOriginError(UsageError):
 
 
 class TransportError(MyClientError):
-    """The request got no (complete) HTTP response: connection, TLS, proxy, timeout or protocol failure."""
+    """The request got no (complete) HTTP response: connection, TLS, proxy, timeout or protocol failure.
+
+    ``reused`` is True when the attempt ran on a pooled keep-alive connection. ``cause`` names the
+    low-level failure (its type and a redacted message); the original exception is not chained, so no
+    traceback or error tracker can print the URL or headers it held.
+    """
+
+    reused: bool = False
+    cause: str = ""
 
 
 class ConnectError(TransportError):
@@ -143,17 +152,21 @@ class ConnectError(TransportError):
 
 
 class ProxyError(TransportError):
-    """The forward proxy refused or failed the request (including 407 proxy authentication).
+    """The forward proxy refused or failed the request.
 
-    ``lost_after_send`` is True when the proxy connection closed or reset without an answer after
-    the request went out: through a plain-HTTP proxy the origin may have received it.
+    ``status`` is the proxy's HTTP status when it answered (407: proxy authentication required, which
+    no retry changes). ``lost_after_send`` is True when the proxy connection closed or reset without
+    an answer after the request went out: through a plain-HTTP proxy the origin may have received it.
     """
 
-    lost_after_send = False
+    status: int | None = None
+    lost_after_send: bool = False
 
 
 class TLSError(TransportError):
-    """The TLS handshake failed: untrusted certificate, wrong host name, client certificate refused."""
+    """The TLS handshake failed; ``verify_failed`` is True when the server's certificate was refused."""
+
+    verify_failed: bool = False
 
 
 class Timeout(TransportError):
@@ -169,26 +182,30 @@ class ReadTimeout(Timeout):
 
 
 class DeadlineExceeded(Timeout):
-    """The call's deadline ran out (while waiting to retry, or while the body was still arriving)."""
+    """The call's deadline ran out (connecting, sending, waiting for or reading the answer, or waiting to retry)."""
 
 
 class ConnectionLost(TransportError):
     """The connection broke after the request was sent (reset, closed, malformed or truncated response).
 
-    ``before_response`` is True when not a byte of the response had arrived (the peer closed or
-    reset the connection instead of answering): on a reused keep-alive connection that means the
-    connection was already dead, so the request can be sent again safely.
+    ``before_response`` is True only when it is known that not a byte of the response had arrived (the
+    peer closed or reset the connection instead of answering): on a reused keep-alive connection that
+    means the connection was already dead, so the request may be sent again.
     """
 
-    before_response = False
+    before_response: bool = False
 
 
-class TooManyRedirects(TransportError):
+class RedirectError(TransportError):
+    """A redirect could not be followed (its request body cannot be sent again, or too many hops)."""
+
+
+class TooManyRedirects(RedirectError):
     """More redirects than allowed were followed."""
 
 
 class InvalidResponse(MyClientError):
-    """A response arrived but could not be decoded as promised (e.g. a 2xx body that is not JSON)."""
+    """A response arrived but could not be used as promised (not JSON, too large, malformed, inconsistent)."""
 
     def __init__(
         self,
@@ -198,16 +215,16 @@ class InvalidResponse(MyClientError):
         url: str | None = None,
         status: int | None = None,
         body: str = "",
-        response: requests.Response | None = None,
+        response: Any = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.status = status
-        self.body = registry.text(body[:BODY_EXCERPT_CHARS])
+        self.body = registry.text(body)[:BODY_EXCERPT_CHARS]
         self.response = response
 
 
 class AuthError(MyClientError):
-    """Authentication failed: a token endpoint said no, or credentials could not be obtained."""
+    """Authentication failed: a token or login endpoint said no, or credentials could not be obtained."""
 
     def __init__(
         self,
@@ -223,6 +240,14 @@ class AuthError(MyClientError):
         self.error = error
         self.description = registry.text(description) if description else description
         self.status = status
+
+
+class OAuthStateError(AuthError):
+    """The ``state`` in an authorization response matches no authorization request (possible CSRF)."""
+
+
+#: Characters of the response body kept on an exception (after redaction).
+BODY_EXCERPT_CHARS = 2048
 
 
 class HTTPError(MyClientError):
@@ -242,7 +267,7 @@ class HTTPError(MyClientError):
         retry_after: float | None = None,
         body: str = "",
         errors: list[Any] | None = None,
-        response: requests.Response | None = None,
+        response: Any = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.status = status
@@ -251,6 +276,7 @@ class HTTPError(MyClientError):
         self.retry_after = retry_after
         self.body = body
         self.errors = errors or []
+        #: The live ``requests.Response`` (body already read or closed). Not pickled: it holds the request.
         self.response = response
 
     def __repr__(self) -> str:
@@ -290,7 +316,11 @@ class UnprocessableEntity(ClientError):
 
 
 class RateLimited(ClientError):
-    """429 Too Many Requests; ``retry_after`` says how long the server asked to wait."""
+    """429 Too Many Requests; ``retry_after`` says how long the server asked to wait.
+
+    Also raised without sending when a client-side rate limit cannot be met within the call's
+    deadline (then ``status`` is 429 and ``response`` is None).
+    """
 
 
 class ServerError(HTTPError):
@@ -337,188 +367,14 @@ def error_class(status: int) -> type[HTTPError]:
     return ClientError if status < 500 else ServerError
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date); None if absent or bad."""
-    if not value:
+def request_id_of(headers: Mapping[str, str] | None) -> str | None:
+    """The request id a response carries in one of REQUEST_ID_HEADERS (any case), if any."""
+    if not headers:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed is None or parsed.tzinfo is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, parsed.timestamp() - current)
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    """The request id a response carries in one of REQUEST_ID_HEADERS, if any."""
+    get = getattr(headers, "lower_items", None)
+    lowered = dict(get()) if callable(get) else {str(k).lower(): v for k, v in headers.items()}
     for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
+        value = lowered.get(name)
         if value:
-            return value
+            return str(value)
     return None
-
-
-def _body_excerpt(response: requests.Response) -> str:
-    """At most BODY_EXCERPT_CHARS of the body, decoded leniently and redacted.
-
-    A streamed response is read only as far as the excerpt needs, so a huge error body is never
-    loaded whole.
-    """
-    try:
-        if response._content_consumed or not response.raw:  # type: ignore[attr-defined]
-            raw = response.content or b""
-        else:
-            raw = response.raw.read(BODY_EXCERPT_CHARS * 4, decode_content=True) or b""
-    except Exception:  # noqa: BLE001 - a broken body must not hide the HTTP error itself
-        raw = b""
-    text = raw[: BODY_EXCERPT_CHARS * 4].decode(response.encoding or "utf-8", "replace")
-    return text[:BODY_EXCERPT_CHARS]
-
-
-def _parse_errors(doc: Any) -> tuple[list[Any], str | None]:
-    """(errors list, one-line message) from a decoded error body, in the shapes APIs commonly use."""
-    if not isinstance(doc, Mapping):
-        return [], None
-    errors: list[Any] = []
-    raw = doc.get("errors", doc.get("detail"))
-    if isinstance(raw, list):
-        errors = list(raw)
-    elif isinstance(raw, Mapping):
-        errors = [{"field": k, "message": v} for k, v in raw.items()]
-    message: Optional[str] = None
-    for key in ("message", "error_description", "detail", "error", "title"):
-        value = doc.get(key)
-        if isinstance(value, str) and value:
-            message = value
-            break
-        if isinstance(value, Mapping) and isinstance(value.get("message"), str):
-            message = value["message"]
-            errors = errors or [dict(value)]
-            break
-    if message is None and errors:
-        first = errors[0]
-        if isinstance(first, Mapping):
-            m = first.get("message", first.get("msg"))
-            message = m if isinstance(m, str) else None
-        elif isinstance(first, str):
-            message = first
-    return errors, message
-
-
-def from_response(response: requests.Response, method: str | None = None) -> HTTPError:
-    """Build the HTTPError subclass for a 4xx/5xx response (reads at most a bounded body excerpt)."""
-    status = response.status_code
-    method = method or (response.request.method if response.request is not None else None)
-    url = registry.url(response.url or "")
-    headers = response.headers
-    body = registry.text(_body_excerpt(response))
-    errors: list[Any] = []
-    message: str | None = None
-    if body[:1] in ("{", "["):
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            doc = None
-        if doc is not None:
-            errors, message = _parse_errors(registry.data(doc))
-    request_id = request_id_of(headers)
-    reason = response.reason or ""
-    line = f"{status} {reason}".rstrip() + f": {method} {url}"
-    if request_id:
-        line += f" (request id {request_id})"
-    if message:
-        short = " ".join(message.split())
-        if len(short) > _MESSAGE_CHARS:
-            short = short[: _MESSAGE_CHARS - 1] + "…"
-        line += f" - {short}"
-    return error_class(status)(
-        line,
-        status=status,
-        method=method,
-        url=url,
-        headers=headers,
-        request_id=request_id,
-        retry_after=parse_retry_after(headers.get("retry-after")),
-        body=body,
-        errors=errors,
-        response=response,
-    )
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """The innermost reason urllib3/requests wrapped (MaxRetryError.reason, ProtocolError args)."""
-    seen = 0
-    while seen < 8:
-        seen += 1
-        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-            exc = exc.reason
-            continue
-        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-        if inner is None and len(exc.args) > 1 and isinstance(exc.args[1], BaseException):
-            inner = exc.args[1]
-        if inner is None:
-            break
-        exc = inner
-    return exc
-
-
-def from_transport_error(exc: BaseException, method: str | None, url: str | None) -> TransportError:
-    """Map a requests/urllib3 failure that produced no usable response onto the TransportError branch.
-
-    The caller raises the result ``from exc`` so the original stays available as ``__cause__``.
-    """
-    cls: type[TransportError]
-    if isinstance(exc, requests.exceptions.ProxyError):
-        cls = ProxyError
-    elif isinstance(exc, requests.exceptions.SSLError):
-        cls = TLSError
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        cls = ConnectTimeout
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
-        cls = ReadTimeout
-    elif isinstance(exc, requests.exceptions.Timeout):
-        cls = Timeout
-    elif isinstance(exc, requests.exceptions.TooManyRedirects):
-        cls = TooManyRedirects
-    elif isinstance(exc, requests.exceptions.ConnectionError) and isinstance(
-        _root_cause(exc), (urllib3.exceptions.ReadTimeoutError, TimeoutError)
-    ):
-        cls = ReadTimeout  # a read that timed out while the body was streaming: the request was sent
-    elif isinstance(exc, requests.exceptions.ConnectionError):
-        root = _root_cause(exc)
-        lost = isinstance(
-            root, (urllib3.exceptions.ProtocolError, ConnectionResetError, ConnectionAbortedError)
-        ) or type(root).__name__ in ("RemoteDisconnected", "BadStatusLine", "IncompleteRead")
-        cls = ConnectionLost if lost else ConnectError
-    elif isinstance(
-        exc,
-        (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-            urllib3.exceptions.ProtocolError,
-            urllib3.exceptions.ReadTimeoutError,
-        ),
-    ):
-        cls = ReadTimeout if isinstance(exc, urllib3.exceptions.ReadTimeoutError) else ConnectionLost
-    elif isinstance(exc, (ConnectionError, OSError)):
-        cls = ConnectionLost
-    else:
-        cls = TransportError
-    root = _root_cause(exc)
-    detail = str(root) or type(root).__name__
-    error = cls(f"{cls.__name__}: {method} {registry.url(url or '')}: {detail}", method=method, url=url)
-    if isinstance(error, ProxyError):
-        error.lost_after_send = isinstance(root, (ConnectionResetError, BrokenPipeError)) or (
-            type(root).__name__ in ("RemoteDisconnected", "BadStatusLine", "IncompleteRead")
-        )
-    if isinstance(error, ConnectionLost) and isinstance(exc, requests.exceptions.ConnectionError):
-        # Raised while sending or waiting for the status line, so no response byte had arrived.
-        error.before_response = isinstance(root, (ConnectionResetError, BrokenPipeError)) or (
-            type(root).__name__ == "RemoteDisconnected"
-        )
-    return error

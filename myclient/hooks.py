@@ -1,27 +1,28 @@
 """Lifecycle hooks: observe every request, response, retry and give-up of a client's calls.
 
-Hooks only observe. Each receives one redacted Event and cannot change the request; a hook that
-raises is logged (WARNING, on the ``myclient`` logger) and the call goes on.
+Hooks only observe. Each receives one redacted Event and cannot change the request (write a
+middleware for that); a hook that raises is logged (WARNING, on the ``myclient`` logger) and the call
+goes on. Hooks may be plain functions or, on an AsyncClient, coroutine functions.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
+from ._log import get_logger
 from .exceptions import MyClientError, UsageError
 
-__all__ = ["HOOK_NAMES", "Event", "Hook", "Hooks"]
+__all__ = ["HOOK_NAMES", "Event", "Hook", "HookSpec", "Hooks"]
 
-log = logging.getLogger("myclient")
+log = get_logger("myclient")
 
 #: The events a hook can be registered for, in the order they happen.
 HOOK_NAMES = ("on_request", "on_response", "on_retry", "on_give_up")
+_FIELDS = ("name", "method", "url", "attempt", "elapsed", "total", "cid", "status", "request_id", "error", "delay",
+           "reason")
 
 
-@dataclass(frozen=True)
 class Event:
     """What a hook sees. ``url`` is redacted; times are seconds.
 
@@ -30,6 +31,8 @@ class Event:
     and ``reason`` for ``on_give_up``; ``error`` for an attempt or call that failed.
     """
 
+    __slots__ = _FIELDS
+
     name: str
     method: str
     url: str
@@ -37,28 +40,65 @@ class Event:
     elapsed: float
     total: float
     cid: str
-    status: Optional[int] = None
-    request_id: Optional[str] = None
-    error: Optional[MyClientError] = None
-    delay: Optional[float] = None
-    reason: Optional[str] = None
+    status: Optional[int]
+    request_id: Optional[str]
+    error: Optional[MyClientError]
+    delay: Optional[float]
+    reason: Optional[str]
+
+    def __init__(
+        self, name: str, method: str, url: str, attempt: int, elapsed: float, total: float, cid: str,
+        status: Optional[int] = None, request_id: Optional[str] = None, error: Optional[MyClientError] = None,
+        delay: Optional[float] = None, reason: Optional[str] = None,
+    ) -> None:
+        put = object.__setattr__
+        for field, value in zip(_FIELDS, (name, method, url, attempt, elapsed, total, cid, status, request_id,
+                                          error, delay, reason)):
+            put(self, field, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("an Event is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Event) and all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.method, self.url, self.attempt))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS if getattr(self, f) is not None)
+        return f"Event({shown})"
 
 
-Hook = Callable[[Event], object]
+Hook = Callable[[Event], Any]
 HookSpec = Union[Hook, Iterable[Hook]]
 
 
 class Hooks:
-    """The hooks of one adapter, by event name: ``hooks.add("on_retry", fn)`` or ``hooks.on_retry.append(fn)``."""
+    """The hooks of one client, by event name: ``hooks.add("on_retry", fn)`` or ``hooks.on_retry.append(fn)``."""
 
     def __init__(self, hooks: Mapping[str, HookSpec] | None = None) -> None:
         self.on_request: list[Hook] = []
         self.on_response: list[Hook] = []
         self.on_retry: list[Hook] = []
         self.on_give_up: list[Hook] = []
-        for name, spec in (hooks or {}).items():
+        if hooks is not None:
+            self.update(hooks)
+
+    def update(self, hooks: Mapping[str, HookSpec]) -> None:
+        """Add every hook of ``hooks`` (name → a callable or a list of them)."""
+        if not isinstance(hooks, Mapping):
+            raise UsageError(f"hooks must map hook names to callables, got {type(hooks).__name__}")
+        for name, spec in hooks.items():
             for fn in [spec] if callable(spec) else list(spec):
                 self.add(name, fn)
+
+    def copy(self) -> Hooks:
+        """A new registry with the same hooks (later changes to either do not affect the other)."""
+        new = Hooks()
+        for name in HOOK_NAMES:
+            getattr(new, name).extend(getattr(self, name))
+        return new
 
     def add(self, name: str, hook: Hook) -> Hook:
         """Register ``hook`` for ``name`` (one of HOOK_NAMES); returns it, so it works as a decorator."""
@@ -70,12 +110,21 @@ class Hooks:
         self._list(name).remove(hook)
 
     def emit(self, name: str, event: Event) -> None:
-        """Call every hook for ``name`` with ``event``; a failing hook is logged and skipped."""
+        """Call every hook for ``name`` with ``event``; a failing hook is logged and skipped.
+
+        A hook returning an awaitable (an async hook used from a sync client) is closed and logged.
+        """
         for hook in self._list(name):
             try:
-                hook(event)
+                result = hook(event)
             except Exception:
                 log.warning("myclient hook %r for %s raised; ignored", hook, name, exc_info=True)
+                continue
+            if result is not None and hasattr(result, "__await__"):
+                close = getattr(result, "close", None)
+                if callable(close):
+                    close()
+                log.warning("myclient hook %r for %s is async; it runs only on an AsyncClient", hook, name)
 
     def _list(self, name: str) -> list[Hook]:
         if name not in HOOK_NAMES:
@@ -88,6 +137,9 @@ class Hooks:
         if not callable(hook):
             raise UsageError(f"hook for {name} must be callable, got {type(hook).__name__}")
         return hook
+
+    def __bool__(self) -> bool:
+        return bool(self.on_request or self.on_response or self.on_retry or self.on_give_up)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={len(self._list(n))}" for n in HOOK_NAMES)

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import requests
 
-from .exceptions import UsageError, from_transport_error
+from .exceptions import UsageError
 from .redaction import registry
+from .results import decode_body
+from .settings import CALL_OPTIONS, unknown_option
 from .strategies import SCALARS, Cursor, LinkHeader, Offset, PageNumber, PageRequest, Strategy, invalid
 
 if TYPE_CHECKING:
-    from .adapters import Adapter, TimeoutSpec
+    from .adapters import Adapter
 
 __all__ = [
     "CHECKPOINT_VERSION",
@@ -115,9 +117,7 @@ class Paginator(Iterator[Any]):
         max_items: Optional[int] = None,
         max_pages: Optional[int] = None,
         resume: Optional[Mapping[str, Any] | str] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[TimeoutSpec] = None,
-        deadline: Optional[float] = None,
+        **options: Any,
     ) -> None:
         if not isinstance(strategy, Strategy):
             raise UsageError(
@@ -131,13 +131,11 @@ class Paginator(Iterator[Any]):
         self.strategy = strategy
         self.max_items = _check_limit("max_items", max_items)
         self.max_pages = _check_limit("max_pages", max_pages)
-        self._call: dict[str, Any] = {}
-        if headers:
-            self._call["headers"] = dict(headers)
-        if timeout is not None:
-            self._call["timeout"] = timeout
-        if deadline is not None:
-            self._call["deadline"] = deadline
+        unknown = set(options) - CALL_OPTIONS
+        if unknown:
+            raise unknown_option(sorted(unknown)[0], CALL_OPTIONS)
+        #: Per-call options every page request carries (timeout, deadline, retry, headers, ...).
+        self._call: dict[str, Any] = dict(options)
         first = strategy.first(path, _check_params(params))
         adapter.url(first.url)  # a bad or cross-origin path fails now, not on first iteration
         # Where the walk stands: the request of the page in progress, the items of that page
@@ -217,17 +215,7 @@ class Paginator(Iterator[Any]):
         """GET one page and decode it; the response is closed before returning."""
         response = self._adapter.request_raw("GET", request.url, params=request.params, **self._call)
         try:
-            try:
-                content = response.content
-            except requests.RequestException as exc:
-                raise from_transport_error(exc, "GET", response.url) from exc
-            body: Any = None
-            if content and not content.isspace():
-                try:
-                    body = response.json()
-                except ValueError as exc:
-                    ctype = response.headers.get("content-type", "no content type")
-                    raise invalid(response, f"the page is not JSON ({ctype}): {exc}") from exc
+            body: Any = decode_body(response, "json", "GET")
             items = self.strategy.items_of(body, response)
             total = self.strategy.total_of(body, response)
             following = self.strategy.next(request, response, body, items, total)

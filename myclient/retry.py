@@ -1,16 +1,16 @@
 """RetryPolicy: an immutable value, and the pure function that decides "retry? after how long?".
 
-No I/O, no clock and no randomness of its own: everything it needs comes in as arguments, so the
+No I/O, no clock and no randomness of its own: everything it needs comes in as arguments, and it
+decides on the facts the transport recorded on an error (was the request sent, did a response byte
+arrive, did the proxy answer 407, was the certificate refused) — never on message text — so the
 decision is tested exhaustively without HTTP and never sleeps.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import ssl
 from collections.abc import Iterable
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from .exceptions import (
     ConnectError,
@@ -53,16 +53,11 @@ def sent_before_failure(error: MyClientError, reused: bool) -> bool:
 
 
 def _permanent(error: MyClientError) -> bool:
-    """Failures that the same request will meet again: certificate rejected, proxy auth refused."""
+    """Failures the same request meets again: certificate refused, the proxy said 4xx (407: credentials)."""
     if isinstance(error, TLSError):
-        cause = error.__cause__
-        while cause is not None:
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                return True
-            cause = cause.__cause__ or cause.__context__
-        return "CERTIFICATE_VERIFY_FAILED" in str(error) or "hostname" in str(error).lower()
+        return error.verify_failed
     if isinstance(error, ProxyError):
-        return "407" in str(error)
+        return error.status is not None and 400 <= error.status < 500
     return False
 
 
@@ -70,7 +65,20 @@ def _frozen_upper(values: Iterable[str]) -> frozenset[str]:
     return frozenset(v.upper() for v in values)
 
 
-@dataclasses.dataclass(frozen=True)
+#: Longest wait or timeout accepted anywhere, in seconds (about 11.5 days): larger values overflow
+#: socket and sleep calls, and no real API asks for them.
+MAX_SECONDS = 1_000_000.0
+
+_FIELDS = ("attempts", "backoff", "backoff_cap", "statuses", "respect_retry_after", "retry_after_cap",
+           "idempotent_methods", "resend_on_stale_connection")
+
+
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SECONDS:
+        raise UsageError(f"{name} must be a number of seconds in [0, {MAX_SECONDS:g}], got {value!r}")
+    return float(value)
+
+
 class RetryPolicy:
     """How a call is retried. Immutable: derive variants with ``replace(...)``.
 
@@ -81,41 +89,90 @@ class RetryPolicy:
     or a call carrying an idempotency key; failures before sending are retried for every method.
 
     ``resend_on_stale_connection``: a reused keep-alive connection that closes or resets before
-    a single response byte counts as dead before sending, so any method is sent again. From the
-    client this looks the same as a server that read the request and then died without
+    a single response byte arrived counts as dead before sending, so any method is sent again. From
+    the client this looks the same as a server that read the request and then died without
     answering; set it to False to treat that case as "sent" (only safe calls are retried).
     """
 
-    attempts: int = 3
-    backoff: float = 0.5
-    backoff_cap: float = 8.0
-    statuses: frozenset[int] = DEFAULT_STATUSES
-    respect_retry_after: bool = True
-    retry_after_cap: float = 60.0
-    idempotent_methods: frozenset[str] = IDEMPOTENT_METHODS
-    resend_on_stale_connection: bool = True
+    __slots__ = _FIELDS
 
-    def __post_init__(self) -> None:
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
-            raise UsageError(f"attempts must be an int >= 1, got {self.attempts!r}")
-        for name in ("backoff", "backoff_cap", "retry_after_cap"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < math.inf:
-                raise UsageError(f"{name} must be a finite number >= 0, got {value!r}")
-        statuses = frozenset(self.statuses)
-        if not all(isinstance(s, int) and 400 <= s <= 599 for s in statuses):
-            raise UsageError(f"statuses must be 4xx/5xx integers, got {sorted(statuses)!r}")
-        object.__setattr__(self, "statuses", statuses)
-        object.__setattr__(self, "idempotent_methods", _frozen_upper(self.idempotent_methods))
+    attempts: int
+    backoff: float
+    backoff_cap: float
+    statuses: frozenset[int]
+    respect_retry_after: bool
+    retry_after_cap: float
+    idempotent_methods: frozenset[str]
+    resend_on_stale_connection: bool
+
+    def __init__(
+        self,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        backoff_cap: float = 8.0,
+        statuses: Iterable[int] = DEFAULT_STATUSES,
+        respect_retry_after: bool = True,
+        retry_after_cap: float = 60.0,
+        idempotent_methods: Iterable[str] = IDEMPOTENT_METHODS,
+        resend_on_stale_connection: bool = True,
+    ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 1000:
+            raise UsageError(f"attempts must be an int in [1, 1000], got {attempts!r}")
+        if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Iterable):
+            raise UsageError(f"statuses must be a collection of 4xx/5xx integers, got {statuses!r}")
+        codes = frozenset(statuses)
+        if not all(isinstance(s, int) and not isinstance(s, bool) and 400 <= s <= 599 for s in codes):
+            raise UsageError(f"statuses must be 4xx/5xx integers, got {sorted(codes, key=str)!r}")
+        if isinstance(idempotent_methods, (str, bytes)) or not all(isinstance(m, str) for m in idempotent_methods):
+            raise UsageError(f"idempotent_methods must be a collection of method names, got {idempotent_methods!r}")
+        values = {
+            "attempts": attempts,
+            "backoff": _seconds("backoff", backoff),
+            "backoff_cap": _seconds("backoff_cap", backoff_cap),
+            "statuses": codes,
+            "respect_retry_after": bool(respect_retry_after),
+            "retry_after_cap": _seconds("retry_after_cap", retry_after_cap),
+            "idempotent_methods": _frozen_upper(idempotent_methods),
+            "resend_on_stale_connection": bool(resend_on_stale_connection),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RetryPolicy is immutable; use policy.replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("RetryPolicy is immutable")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RetryPolicy) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"RetryPolicy({shown})"
+
+    def __reduce__(self) -> Any:
+        return (RetryPolicy, self._values())
 
     @classmethod
     def off(cls) -> RetryPolicy:
         """A policy that never retries."""
         return cls(attempts=1)
 
-    def replace(self, **changes: object) -> RetryPolicy:
+    def replace(self, **changes: Any) -> RetryPolicy:
         """A copy with ``changes`` applied (validated like the constructor)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        unknown = sorted(set(changes) - set(_FIELDS))
+        if unknown:
+            raise UsageError(f"RetryPolicy has no field {', '.join(unknown)}")
+        values = {name: getattr(self, name) for name in _FIELDS}
+        values.update(changes)
+        return RetryPolicy(**values)
 
     def is_safe(self, method: str, keyed: bool) -> bool:
         """Whether repeating a request that reached the server cannot duplicate a side effect."""
@@ -123,8 +180,8 @@ class RetryPolicy:
 
     def backoff_delay(self, attempt: int, random: float) -> float:
         """Full-jitter wait after failed attempt number ``attempt`` (1-based), ``random`` in [0, 1)."""
-        ceiling = min(self.backoff_cap, self.backoff * (2 ** min(attempt - 1, 62)))
-        return float(random * ceiling)
+        ceiling = min(self.backoff_cap, self.backoff * (2.0 ** min(attempt - 1, 62)))
+        return float(random * ceiling) if math.isfinite(ceiling) else float(random * self.backoff_cap)
 
     def decide(
         self,
@@ -135,7 +192,7 @@ class RetryPolicy:
         status: Optional[int] = None,
         retry_after: Optional[float] = None,
         error: Optional[MyClientError] = None,
-        reused: bool = False,
+        reused: Optional[bool] = None,
         replayable: bool = True,
         time_left: Optional[float] = None,
         random: float = 1.0,
@@ -156,7 +213,8 @@ class RetryPolicy:
                 return Decision(False, 0.0, f"{type(error).__name__} is not retryable")
             if _permanent(error):
                 return Decision(False, 0.0, f"{type(error).__name__} will not change on retry")
-            sent = sent_before_failure(error, reused and self.resend_on_stale_connection)
+            on_reused = bool(getattr(error, "reused", False)) if reused is None else reused
+            sent = sent_before_failure(error, on_reused and self.resend_on_stale_connection)
             what = type(error).__name__ + ("" if sent else " before the request was sent")
         elif status is not None:
             if status not in self.statuses:

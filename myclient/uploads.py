@@ -16,7 +16,7 @@ from .downloads import PathLike, Progress, check_progress
 from .exceptions import UsageError
 
 if TYPE_CHECKING:
-    from .adapters import Adapter, TimeoutSpec
+    from .adapters import Adapter
 
 __all__ = ["upload"]
 
@@ -69,9 +69,7 @@ def upload(
     content_type: Optional[str] = None,
     progress: Optional[Progress] = None,
     params: Any = None,
-    headers: Optional[Mapping[str, str]] = None,
-    timeout: Optional[TimeoutSpec] = None,
-    deadline: Optional[float] = None,
+    **options: Any,
 ) -> Any:
     """Send a file as the raw request body, streamed from disk (never read whole into memory).
 
@@ -101,16 +99,12 @@ def upload(
     try:
         if content_type is None:
             content_type = (mimetypes.guess_type(name)[0] if name else None) or "application/octet-stream"
-        send: dict[str, str] = {"Content-Type": content_type, **(headers or {})}
+        headers = options.pop("headers", None)
+        send: dict[str, Any] = {"Content-Type": content_type, **(headers if isinstance(headers, Mapping) else {})}
         if progress is not None and not (hasattr(body, "seekable") and body.seekable()):
             raise UsageError("upload progress needs a seekable file (to know its size)")
         data: Any = _ProgressReader(body, progress) if progress is not None else body
-        kwargs: dict[str, Any] = {"params": params, "data": data, "headers": send}
-        if timeout is not None:
-            kwargs["timeout"] = timeout
-        if deadline is not None:
-            kwargs["deadline"] = deadline
-        return adapter.request(method, path, **kwargs)
+        return adapter.request(method, path, params=params, data=data, headers=send, **options)
     finally:
         if opened is not None:
             opened.close()

@@ -3,7 +3,7 @@ exception (str, repr, args, attributes) or a cassette recorded while the scenari
 
 Each scenario runs live against the real servers, inside its own cassette (record mode "all")
 and with DEBUG logging captured. ``e.response`` (the raw requests.Response, which holds the
-request as sent) and ``e.__cause__`` (requests' own exception) are the documented exceptions.
+request as sent) is the documented exception; it is never pickled.
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ def test_read_timeout_on_delay(client: myclient.Client) -> None:
     with pytest.raises(myclient.ReadTimeout) as info:
         client.adapter.get("/delay/3", timeout=(2, 0.5))
     assert isinstance(info.value, myclient.Timeout)
-    assert isinstance(info.value.__cause__, requests.exceptions.ReadTimeout)
+    assert info.value.cause.startswith("builtins.TimeoutError")  # the low-level cause, named, not chained
+    assert info.value.__cause__ is None
 
 
 def test_headers_travel_per_request(httpbin_url: str) -> None:
@@ -122,7 +123,7 @@ def test_connection_refused_is_a_connect_error() -> None:
     with pytest.raises(myclient.ConnectError) as info:
         client.adapter.get("/x")
     assert isinstance(info.value, myclient.TransportError)
-    assert info.value.__cause__ is not None
+    assert "ConnectionRefusedError" in info.value.cause
 
 
 def test_post_json_and_form_and_files_round_trip(client: myclient.Client) -> None:

@@ -55,7 +55,7 @@ def test_retry_example_runs_against_httpbin(httpbin_url: str) -> None:
     output = _run(_block("runnable against httpbin").replace("http://127.0.0.1:8080", httpbin_url)).splitlines()
     assert output[0] == "['503', '503', '503']"
     assert re.fullmatch(r"[0-9a-f-]{36}", output[1])
-    assert output[2:] == ["ReadTimeout", "1"]
+    assert output[2:] == ["DeadlineExceeded", "1"]
 
 
 def test_client_credentials_file_store_example_runs_against_the_oauth_server(oauth_server: OAuthServer,

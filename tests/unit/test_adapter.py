@@ -208,7 +208,7 @@ def test_default_timeout_is_finite_and_per_call_timeout_overrides(rs: Any) -> No
     client.adapter.get("/x")
     client.adapter.get("/x", timeout=1.5)
     assert rs.calls[0].request.req_kwargs["timeout"] == myclient.DEFAULT_TIMEOUT
-    assert rs.calls[1].request.req_kwargs["timeout"] == 1.5
+    assert rs.calls[1].request.req_kwargs["timeout"] == (1.5, 1.5)  # requests reads a float as both
 
 
 @pytest.mark.parametrize("bad", [None, 0, -1, float("inf"), (1, None), "5", (1, 2, 3), True])
@@ -224,8 +224,13 @@ def test_per_call_invalid_timeout_is_refused_without_sending(rs: Any) -> None:
 
 
 def test_unknown_keyword_is_a_usage_error(rs: Any) -> None:
-    with pytest.raises(myclient.UsageError, match="invalid request"):
-        myclient.Client(BASE).adapter.get("/x", no_such_option=1)
+    with pytest.raises(myclient.UsageError, match="unknown option 'no_such_option'"):
+        myclient.Client(BASE).adapter.get("/x", no_such_option=1)  # type: ignore[call-arg]
+    with pytest.raises(myclient.UsageError, match="did you mean 'timeout'"):
+        myclient.Client(BASE).adapter.get("/x", timout=3)  # type: ignore[call-arg]
+    with pytest.raises(myclient.UsageError, match="did you mean 'timeout'"):
+        myclient.Client(BASE, timout=3)  # type: ignore[call-arg]
+    assert not rs.calls
 
 
 # -- the injected session is never mutated ------------------------------------------------------
@@ -353,11 +358,18 @@ def test_session_must_be_a_requests_session() -> None:
         myclient.Client(BASE, session=object())  # type: ignore[arg-type]
 
 
-def test_ready_adapter_instance_is_used_and_conflicting_options_refused() -> None:
+def test_ready_adapter_instance_is_used_and_settings_beside_it_are_applied_never_ignored() -> None:
     adapter = myclient.RawAdapter(BASE)
     assert myclient.Client(BASE, adapter=adapter).adapter is adapter
+    configured = myclient.Client(BASE, adapter=adapter, token="t", retry=None, idempotency_key=True,
+                                 access_log=True, cid_header=None).adapter
+    assert isinstance(configured, myclient.RawAdapter) and configured is not adapter
+    assert configured.retry.attempts == 1 and configured.access_log and configured.cid_header is None
+    assert configured.settings.idempotency_key and configured.auth is not None
+    assert configured.transport is adapter.transport  # same session
+    assert adapter.retry.attempts == 3 and adapter.auth is None  # the given instance is left as it was
     with pytest.raises(myclient.UsageError, match="ready adapter"):
-        myclient.Client(BASE, adapter=adapter, token="t")
+        myclient.Client(BASE, adapter=adapter, session=requests.Session())
     with pytest.raises(myclient.UsageError, match="differs"):
         myclient.Client("https://other.example", adapter=adapter)
     with pytest.raises(myclient.UsageError):

@@ -11,7 +11,9 @@ import responses
 import urllib3.exceptions
 
 import myclient
-from myclient.exceptions import from_response, from_transport_error, parse_retry_after
+from myclient._mapping import error_from_response as from_response
+from myclient._mapping import map_transport_error as from_transport_error
+from myclient._parse import parse_retry_after
 
 BASE = "https://api.example/v1"
 
@@ -194,13 +196,14 @@ def test_transport_failures_map_into_transport_branch(exc: BaseException, cls: t
     assert "abcdef123" not in str(err)
 
 
-def test_network_failure_raises_transport_error_with_cause() -> None:
+def test_network_failure_raises_transport_error_naming_its_cause_without_chaining_it() -> None:
     client = myclient.Client(BASE, retry=None)
     with responses.RequestsMock() as rs:
         rs.get(f"{BASE}/x", body=requests.ConnectionError("connection refused"))
         with pytest.raises(myclient.TransportError) as info:
             client.adapter.get("/x")
-    assert isinstance(info.value.__cause__, requests.ConnectionError)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.cause == "requests.exceptions.ConnectionError: connection refused"
     assert isinstance(info.value, myclient.MyClientError)
 
 

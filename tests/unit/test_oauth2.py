@@ -269,7 +269,7 @@ def test_login_logout_is_authenticated_with_revocation(rs: responses.RequestsMoc
 def test_login_needs_a_flow() -> None:
     client = myclient.Client(API, token="static-token")
     assert client.is_authenticated()
-    with pytest.raises(myclient.UsageError, match="OAuth2 flow"):
+    with pytest.raises(myclient.UsageError, match="login flow"):
         client.login()
 
 

@@ -79,10 +79,10 @@ def test_redirect_loop_raises_too_many_redirects(rs: Any) -> None:
     assert len(rs.calls) == client.adapter.max_redirects + 1
 
 
-def test_allow_redirects_false_returns_the_redirect(rs: Any) -> None:
+def test_follow_redirects_false_returns_the_redirect(rs: Any) -> None:
     rs.get(f"{BASE}/old", status=302, headers={"Location": f"{OTHER}/x"})
     client = myclient.Client(BASE, adapter=myclient.RawAdapter)
-    response = client.adapter.get("/old", allow_redirects=False)
+    response = client.adapter.get("/old", follow_redirects=False)
     assert response.status_code == 302
     assert len(rs.calls) == 1
 

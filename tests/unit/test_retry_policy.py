@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import ssl
 
 import pytest
 
@@ -20,10 +19,15 @@ def _lost(before_response: bool) -> ConnectionLost:
     return err
 
 
-def _tls(cert: bool) -> myclient.TLSError:
-    err = myclient.TLSError("handshake failed")
-    if cert:
-        err.__cause__ = ssl.SSLCertVerificationError("certificate verify failed")
+def _tls(cert: bool, message: str = "handshake failed") -> myclient.TLSError:
+    err = myclient.TLSError(message)
+    err.verify_failed = cert
+    return err
+
+
+def _proxy(status: int | None, message: str = "proxy down") -> myclient.ProxyError:
+    err = myclient.ProxyError(message)
+    err.status = status
     return err
 
 
@@ -31,7 +35,7 @@ NOT_SENT = [myclient.ConnectError("refused"), myclient.ConnectTimeout("slow conn
             _tls(cert=False), myclient.ProxyError("proxy down")]
 SENT = [myclient.ReadTimeout("slow"), _lost(before_response=False), _lost(before_response=True)]
 NEVER = [myclient.TooManyRedirects("loop"), myclient.DeadlineExceeded("late"),
-         myclient.InvalidResponse("bad"), _tls(cert=True), myclient.ProxyError("Tunnel failed: 407"),
+         myclient.InvalidResponse("bad"), _tls(cert=True), _proxy(407, "Tunnel failed: 407"),
          myclient.TransportError("other")]
 
 
@@ -185,3 +189,23 @@ def test_proxy_that_closed_after_the_request_went_out_is_not_safe_for_post() -> 
     assert not RetryPolicy().decide(attempt=1, method="POST", error=err).retry
     assert RetryPolicy().decide(attempt=1, method="GET", error=err).retry
     assert RetryPolicy().decide(attempt=1, method="POST", error=err, reused=True).retry
+
+
+def test_decisions_read_facts_not_message_text() -> None:
+    """A URL that happens to contain '407' or 'hostname' must not make a retryable failure permanent."""
+    policy = RetryPolicy()
+    proxy_lost = _proxy(None, "ProxyError: GET https://api.example/orders/407: proxy connection reset")
+    assert policy.decide(attempt=1, method="GET", error=proxy_lost).retry
+    tls = _tls(False, "TLSError: GET https://api.example/hostname-check: handshake reset by peer")
+    assert policy.decide(attempt=1, method="GET", error=tls).retry
+    assert not policy.decide(attempt=1, method="GET", error=_tls(True, "anything")).retry
+    assert not policy.decide(attempt=1, method="GET", error=_proxy(407, "anything")).retry
+    assert not policy.decide(attempt=1, method="GET", error=_proxy(403, "anything")).retry
+    assert policy.decide(attempt=1, method="GET", error=_proxy(502, "anything")).retry
+
+
+@pytest.mark.parametrize("kwargs", [{"backoff": 1e308}, {"backoff_cap": float("inf")}, {"retry_after_cap": 1e300},
+                                    {"attempts": 10**9}])
+def test_absurd_numbers_are_refused_up_front(kwargs: dict[str, float]) -> None:
+    with pytest.raises(myclient.UsageError):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]

@@ -7,15 +7,15 @@ import socket
 import pytest
 
 import myclient
-from myclient import adapters
+from myclient import settings
 from myclient.testing import NetworkBlocked, Scrubber, no_network, no_sleep
 
 
 def test_no_sleep_skips_the_default_sleep() -> None:
     with no_sleep():
-        adapters._sleep(100)  # time.sleep is forbidden in unit tests: this returns without calling it
+        settings._time_sleep(100)  # time.sleep is forbidden in unit tests: this returns without calling it
     with pytest.raises(AssertionError, match="must not sleep"):
-        adapters._sleep(1)
+        settings._time_sleep(1)
 
 
 def test_no_network_blocks_connections() -> None:
