@@ -13,6 +13,9 @@ servers on its own free ports):
 * ``oauth_server`` - a :class:`servers.OAuthServer` (django-oauth-toolkit, a
   real OAuth2 server: URLs, user, per-grant clients, ``stats()``);
   ``oauth_server_process`` - the running server;
+* ``login_server_info`` - a :class:`servers.LoginServer` (the same Django
+  project's token API, npm login and CSRF-protected session login: URLs,
+  users, test-control calls);
 * ``forward_proxy`` - a :class:`servers.ForwardProxy` (tinyproxy: an open
   proxy and one requiring Basic proxy auth, CONNECT allowed to the gateway's
   HTTPS and mTLS ports, logs readable); ``tinyproxy_servers`` - the running
@@ -24,7 +27,9 @@ servers on its own free ports):
   PUT uploads under ``/upload/``; tests drop files into ``.www``).
 
 Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
-stub, scenario and journal entry reset before the test.
+stub, scenario and journal entry reset before the test; ``login_server`` -
+``login_server_info`` with its counters, configuration and items reset
+before the test.
 
 Policy: a server that cannot be started makes its fixture skip with the
 reason, but under ``CI=true`` it fails instead, and every skipped test or
@@ -51,6 +56,7 @@ from servers import (
     HarnessError,
     HttpbinServer,
     JsonServer,
+    LoginServer,
     NginxGateway,
     OAuthServer,
     OAuthServerProcess,
@@ -58,6 +64,7 @@ from servers import (
     TinyproxyServers,
     WireMockAdmin,
     WireMockServer,
+    attach_login_server,
     create_pki,
     start_forward_proxies,
     start_gateway,
@@ -160,6 +167,14 @@ def oauth_server(oauth_server_process: OAuthServerProcess) -> OAuthServer:
 
 
 @pytest.fixture(scope="session")
+def login_server_info(oauth_server: OAuthServer) -> LoginServer:
+    try:
+        return attach_login_server(oauth_server)
+    except HarnessError as exc:
+        server_unavailable("login endpoints (OAuth2 server's Django project)", exc)
+
+
+@pytest.fixture(scope="session")
 def tinyproxy_servers(servers_dir: Path, gateway: Gateway) -> Iterator[TinyproxyServers]:
     ports = [int(url.rsplit(":", 1)[1]) for url in (gateway.https_url, gateway.mtls_url)]
     yield from _serve("forward proxy (tinyproxy)",
@@ -186,6 +201,16 @@ def wiremock_admin(wiremock: WireMockServer) -> WireMockAdmin:
     """WireMock's admin client; stubs, scenarios and the request journal are reset first."""
     wiremock.admin.reset()
     return wiremock.admin
+
+
+@pytest.fixture
+def login_server(login_server_info: LoginServer) -> LoginServer:
+    """The login endpoints; counters, configuration (TTL) and stored items are reset first."""
+    try:
+        login_server_info.reset()
+    except HarnessError as exc:
+        server_unavailable("login endpoints (OAuth2 server's Django project)", exc)
+    return login_server_info
 
 
 # --------------------------------------------------------------------- hooks

@@ -16,6 +16,8 @@ stop / log-tail):
   injector, with a typed admin-API client;
 * :mod:`.oauth` - a real OAuth2 authorization server (django-oauth-toolkit in
   the Django project ``oauth_project``) under gunicorn;
+* :mod:`.login` - the same project's non-OAuth logins (a token API, npm
+  registry login, a session login with CSRF) and their test-control calls;
 * :mod:`.tinyproxy` - tinyproxy as a forward proxy (an open instance and one
   requiring Basic proxy authentication), forwarding to 127.0.0.1 only.
 
@@ -35,6 +37,7 @@ from ._proc import (
 )
 from .httpbin import HttpbinServer, start_httpbin
 from .jsonserver import JsonServer, find_json_server, start_json_server
+from .login import LoginServer, attach_login_server
 from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_nginx, start_gateway
 from .nginx_static import StaticServer, start_static
 from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
@@ -52,6 +55,7 @@ __all__ = [
     "HttpbinServer",
     "InProcessWSGIServer",
     "JsonServer",
+    "LoginServer",
     "ManagedProcess",
     "NginxGateway",
     "OAuthServer",
@@ -63,6 +67,7 @@ __all__ = [
     "TinyproxyServers",
     "WireMockAdmin",
     "WireMockServer",
+    "attach_login_server",
     "create_pki",
     "find_java",
     "find_json_server",

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "oauth2_provider",
+    "login_api",  # token, npm and session logins (see login_api/__init__.py)
 ]
 
 MIDDLEWARE = [

@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/forbid-invalid-token", views.ForbidInvalidTokenView.as_view(), name="forbid-invalid-token"),
     path("api/forbid-plain", views.forbid_plain, name="forbid-plain"),
     path("broken/token", views.broken_token, name="broken-token"),
+    path("", include("login_api.urls")),
 ]
