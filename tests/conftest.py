@@ -24,12 +24,21 @@ servers on its own free ports):
   X-Total-Count pagination, CRUD; a fresh generated ``db.json`` per run);
 * ``static_server`` - a :class:`servers.StaticServer` (a separate nginx: static
   files with Range/If-Range under ``/files/``, rate-limited under ``/slow/``,
-  PUT uploads under ``/upload/``; tests drop files into ``.www``).
+  PUT uploads under ``/upload/``; tests drop files into ``.www``);
+* ``redis_server`` - a :class:`servers.RedisServer` (Debian's redis-server on a
+  free port, no persistence, no password: ``.url``, ``.port``, ``.stop()``,
+  ``.start()`` on the same port, ``.pause(seconds)``, ``.commandstats()``);
+* ``ratelimit_server`` - a :class:`servers.RateLimitServer` (a separate nginx:
+  ``limit_req`` 50 r/s, burst 5, nodelay, one bucket for all clients, 429 when
+  exceeded; ``.mark()`` / ``.window()`` count its access log).
 
 Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
 stub, scenario and journal entry reset before the test; ``login_server`` -
 ``login_server_info`` with its counters, configuration and items reset
-before the test.
+before the test; ``redis_db`` - the
+``redis_server`` restored (resumed, running), flushed and with zeroed command
+statistics before the test, and restored again after it (so a test may stop
+or pause it).
 
 Policy: a server that cannot be started makes its fixture skip with the
 reason, but under ``CI=true`` it fails instead, and every skipped test or
@@ -60,6 +69,8 @@ from servers import (
     NginxGateway,
     OAuthServer,
     OAuthServerProcess,
+    RateLimitServer,
+    RedisServer,
     StaticServer,
     TinyproxyServers,
     WireMockAdmin,
@@ -71,6 +82,8 @@ from servers import (
     start_httpbin,
     start_json_server,
     start_oauth_server,
+    start_ratelimit,
+    start_redis,
     start_static,
     start_wiremock,
 )
@@ -194,6 +207,23 @@ def json_server(servers_dir: Path) -> Iterator[JsonServer]:
 @pytest.fixture(scope="session")
 def static_server(servers_dir: Path) -> Iterator[StaticServer]:
     yield from _serve("nginx (static files)", lambda: start_static(servers_dir / "nginx-static"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(servers_dir: Path) -> Iterator[RedisServer]:
+    yield from _serve("redis-server", lambda: start_redis(servers_dir / "redis"))
+
+
+@pytest.fixture(scope="session")
+def ratelimit_server(servers_dir: Path) -> Iterator[RateLimitServer]:
+    yield from _serve("nginx (rate limit)", lambda: start_ratelimit(servers_dir / "nginx-ratelimit"))
+
+
+@pytest.fixture
+def redis_db(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """The session's redis-server, answering, empty and with zeroed statistics; restored after the test too."""
+    yield redis_server.restore()
+    redis_server.restore()
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 #
 # Installs what the tests need on a fresh Debian machine with Python 3.11 and
 # pip: through apt-get (only when missing) nginx-light, openssl, a Java
-# runtime (default-jre-headless), nodejs/npm and tinyproxy; WireMock
+# runtime (default-jre-headless), nodejs/npm, tinyproxy and redis-server
+# (when run.sh installs it, it stops the Debian service apt-get may have
+# started: tests/servers/redis.py runs its own redis-server); WireMock
 # standalone through
 # `npm install --prefix "$MYCLIENT_NPM_DIR" wiremock@3` (default .tmp/npm,
 # gitignored; only when its jar is not there yet); json-server 0.17.4 (pinned:
@@ -23,6 +25,9 @@ JSON_SERVER_SPEC="json-server@0.17.4"
 have_nginx() { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
 have_tinyproxy() { [ -x /usr/bin/tinyproxy ] || command -v tinyproxy >/dev/null 2>&1; }
+have_redis_server() {
+    [ -n "${MYCLIENT_REDIS_SERVER:-}" ] || [ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null 2>&1
+}
 have_npm() { command -v npm >/dev/null 2>&1; }
 have_node() { command -v "${MYCLIENT_NODE:-node}" >/dev/null 2>&1; }
 # tests/servers/jsonserver.py accepts 0.17.x only (the 1.x betas have no pagination headers).
@@ -85,6 +90,22 @@ install_system_packages() {
     cannot "apt-get failed to install $*"
 }
 
+# apt-get may start Debian's redis-server service (port 6379, /etc/redis/redis.conf) where
+# policy-rc.d allows it. The tests never use it (tests/servers/redis.py starts its own server on
+# a free port without a config file); stop it and keep it from starting at boot. Best effort.
+stop_debian_redis_service() {
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        $sudo systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/redis-server ]; then
+        $sudo /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+        if command -v update-rc.d >/dev/null 2>&1; then
+            $sudo update-rc.d redis-server disable >/dev/null 2>&1 || true
+        fi
+    fi
+}
+
 install_wiremock() {
     local log
     if ! have_npm; then
@@ -127,6 +148,11 @@ packages=()
 have_nginx || packages+=(nginx-light)
 have_openssl || packages+=(openssl)
 have_tinyproxy || packages+=(tinyproxy)
+installing_redis=false
+if ! have_redis_server; then
+    packages+=(redis-server)
+    installing_redis=true
+fi
 have_java || packages+=(default-jre-headless)
 if { ! have_wiremock_jar || ! have_json_server; } && ! have_npm; then
     packages+=(nodejs npm)
@@ -135,6 +161,9 @@ elif ! have_node; then
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
     install_system_packages "${packages[@]}"
+fi
+if "$installing_redis" && have_redis_server; then
+    stop_debian_redis_service
 fi
 if ! have_wiremock_jar; then
     install_wiremock

@@ -19,7 +19,12 @@ stop / log-tail):
 * :mod:`.login` - the same project's non-OAuth logins (a token API, npm
   registry login, a session login with CSRF) and their test-control calls;
 * :mod:`.tinyproxy` - tinyproxy as a forward proxy (an open instance and one
-  requiring Basic proxy authentication), forwarding to 127.0.0.1 only.
+  requiring Basic proxy authentication), forwarding to 127.0.0.1 only;
+* :mod:`.redis` - Debian's redis-server without persistence, optionally with
+  ``requirepass``, that tests can stop, restart on the same port and pause;
+* :mod:`.nginx_ratelimit` - a separate nginx enforcing ``limit_req`` (one
+  bucket for all clients, 429 when exceeded), its access log counted between
+  marks.
 
 ``tests/conftest.py`` turns them into session-scoped pytest fixtures.
 """
@@ -39,9 +44,11 @@ from .httpbin import HttpbinServer, start_httpbin
 from .jsonserver import JsonServer, find_json_server, start_json_server
 from .login import LoginServer, attach_login_server
 from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_nginx, start_gateway
+from .nginx_ratelimit import LogWindow, RateLimitServer, start_ratelimit
 from .nginx_static import StaticServer, start_static
 from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
 from .pki import PKI, create_pki, find_openssl
+from .redis import RedisReplyError, RedisServer, find_redis_server, random_password, redis_command, start_redis
 from .tinyproxy import ForwardProxy, ProxyLog, TinyproxyServers, find_tinyproxy, start_forward_proxies
 from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
@@ -56,11 +63,15 @@ __all__ = [
     "InProcessWSGIServer",
     "JsonServer",
     "LoginServer",
+    "LogWindow",
     "ManagedProcess",
     "NginxGateway",
     "OAuthServer",
     "OAuthServerProcess",
     "ProxyLog",
+    "RateLimitServer",
+    "RedisReplyError",
+    "RedisServer",
     "ServerStartError",
     "ServerUnavailable",
     "StaticServer",
@@ -73,16 +84,21 @@ __all__ = [
     "find_json_server",
     "find_nginx",
     "find_openssl",
+    "find_redis_server",
     "find_tinyproxy",
     "find_wiremock_jar",
     "free_port",
     "http_probe",
+    "random_password",
+    "redis_command",
     "retry_on_port_conflict",
     "start_forward_proxies",
     "start_gateway",
     "start_httpbin",
     "start_json_server",
     "start_oauth_server",
+    "start_ratelimit",
+    "start_redis",
     "start_static",
     "start_wiremock",
     "tcp_probe",
