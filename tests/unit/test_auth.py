@@ -121,8 +121,12 @@ SECRET_WITH_CRLF = "inner-secret-4711\r\nX-Injected: 1"
     lambda s: myclient.APIKeyAuth(s, param="api_key"),
     lambda s: myclient.BasicAuth("ann", s),
     lambda s: myclient.BasicAuth(s, "pw-1234"),
+    lambda s: myclient.ClientCredentials("https://auth.example/token", "cid", s),
+    lambda s: myclient.PasswordGrant("https://auth.example/token", "cid", "sec-1234", username="ann", password=s),
+    lambda s: myclient.RefreshTokenGrant("https://auth.example/token", "cid", refresh_token=s),
     lambda s: myclient.Token(s),
-], ids=["bearer", "apikey-header", "apikey-param", "basic-password", "basic-username", "token"])
+], ids=["bearer", "apikey-header", "apikey-param", "basic-password", "basic-username", "client-secret",
+        "user-password", "refresh-token", "token"])
 def test_inner_cr_lf_is_refused_without_echoing_the_value(make: Any) -> None:
     with pytest.raises(myclient.UsageError) as info:
         make(SECRET_WITH_CRLF)
