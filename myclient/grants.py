@@ -1,7 +1,8 @@
 """OAuth2 grants on oauthlib: client credentials, password, refresh token, authorization code + PKCE.
 
-Each grant only builds its token request (oauthlib prepares the bodies); when to run it, and the
-token's whole life afterwards, is OAuth2Flow's business.
+Each grant only builds its token request body (oauthlib prepares it, imported when the first body
+is built, not with ``import myclient``); the client's authentication, when to run the grant, and
+the token's whole life afterwards are OAuth2Flow's business.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
-
+from .auth import clean_credential
 from .exceptions import AuthError, UsageError
-from .oauth2 import OAuth2Flow, check_endpoint
+from .oauth2 import OAuth2Flow, check_endpoint, one_line
 from .redaction import registry
 from .tokens import Token
 
@@ -32,7 +32,9 @@ class ClientCredentials(OAuth2Flow):
         super().__init__(token_url, client_id, client_secret, **kwargs)
 
     def _grant(self) -> Token:
-        body = BackendApplicationClient(self.client_id).prepare_request_body(scope=self.scope, **self._body_auth())
+        from oauthlib.oauth2 import BackendApplicationClient
+
+        body = BackendApplicationClient(self.client_id).prepare_request_body(scope=self.scope)
         return self._token_request(body, safe=True)
 
 
@@ -44,8 +46,8 @@ class PasswordGrant(OAuth2Flow):
     def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
                  username: str | None = None, password: str | None = None, **kwargs: Any) -> None:
         self.username = username
-        self._password = password
-        registry.add_secret(password)
+        self._password = None if password is None else clean_credential(password, "password", keep_spaces=True)
+        registry.add_secret(self._password)
         kwargs.setdefault("store_key", f"password:{client_id}:{username}@{token_url}")
         super().__init__(token_url, client_id, client_secret, **kwargs)
 
@@ -58,8 +60,8 @@ class PasswordGrant(OAuth2Flow):
         if username is not None:
             self.username = username
         if password is not None:
-            self._password = password
-            registry.add_secret(password)
+            self._password = clean_credential(password, "password", keep_spaces=True)
+            registry.add_secret(self._password)
         if not self.can_regrant:
             raise UsageError("the password grant needs username and password")
         return super().login()
@@ -67,9 +69,10 @@ class PasswordGrant(OAuth2Flow):
     def _grant(self) -> Token:
         if not (self.username and self._password):
             raise AuthError("the password grant needs username and password: call login(username, password)")
+        from oauthlib.oauth2 import LegacyApplicationClient
+
         client = LegacyApplicationClient(self.client_id)
-        body = client.prepare_request_body(username=self.username, password=self._password, scope=self.scope,
-                                           **self._body_auth())
+        body = client.prepare_request_body(username=self.username, password=self._password, scope=self.scope)
         return self._token_request(body, safe=True)
 
 
@@ -80,8 +83,7 @@ class RefreshTokenGrant(OAuth2Flow):
 
     def __init__(self, token_url: str, client_id: str, client_secret: str | None = None, *,
                  refresh_token: str, **kwargs: Any) -> None:
-        if not refresh_token:
-            raise UsageError("refresh_token must be a non-empty string")
+        refresh_token = clean_credential(refresh_token, "refresh_token")
         registry.add_secret(refresh_token)
         self._initial_refresh = refresh_token
         super().__init__(token_url, client_id, client_secret, **kwargs)
@@ -116,6 +118,8 @@ class AuthorizationCode(OAuth2Flow):
 
     def authorization_url(self, state: str | None = None, **extra: str) -> str:
         """The URL to send the user to; remembers the PKCE verifier for this ``state``."""
+        from oauthlib.oauth2 import WebApplicationClient
+
         client = WebApplicationClient(self.client_id)
         verifier = client.create_code_verifier(64)
         state = state or secrets.token_urlsafe(24)
@@ -132,30 +136,44 @@ class AuthorizationCode(OAuth2Flow):
         return f"{self.authorize_url}{sep}{urlencode(params)}"
 
     def fetch_token(self, redirect_response_url: str) -> Token:
-        """Exchange the code in the redirect URL for a token (state and PKCE checked)."""
-        params = dict(parse_qsl(urlsplit(redirect_response_url).query, keep_blank_values=True))
+        """Exchange the code in the redirect URL for a token (state and PKCE checked).
+
+        ``state`` is compared in constant time as UTF-8 bytes, so any state — non-ASCII included —
+        is either the one this flow issued or refused as a possible CSRF.
+        """
+        if not isinstance(redirect_response_url, str):
+            raise UsageError("redirect_response_url must be the URL (a string) the browser was redirected to")
+        try:
+            params = dict(parse_qsl(urlsplit(redirect_response_url).query, keep_blank_values=True))
+        except ValueError:
+            raise UsageError("the redirect URL cannot be parsed") from None
         state = params.get("state", "")
+        wanted = state.encode("utf-8", "surrogatepass")
         with self._lock:
-            verifier = next((v for s, v in self._pending.items() if secrets.compare_digest(s, state)), None)
-            if verifier is None:
+            match = next((s for s in self._pending if secrets.compare_digest(s.encode("utf-8", "surrogatepass"),
+                                                                              wanted)), None)
+            if match is None:
                 raise AuthError("state in the redirect does not match any authorization request (possible CSRF)",
                                 error="invalid_state")
-            del self._pending[state]
+            verifier = self._pending.pop(match)
         if "error" in params:
-            raise AuthError(f"authorization refused: {params['error']}", error=params["error"],
-                            description=params.get("error_description"))
+            error = one_line(params["error"], 100)
+            description = one_line(params.get("error_description") or "") or None
+            raise AuthError(f"authorization refused: {error}", error=registry.text(error), description=description)
         code = params.get("code")
         if not code:
             raise AuthError("the redirect URL carries no authorization code", error="invalid_request")
         registry.add_secret(code)
+        from oauthlib.oauth2 import WebApplicationClient
+
         client = WebApplicationClient(self.client_id)
         body = client.prepare_request_body(code=code, redirect_uri=self.redirect_uri, code_verifier=verifier,
-                                           **self._body_auth())
+                                           include_client_id=False)
         with self._lock, self._store_lock():
             old = self._token
             new = self._token_request(body, safe=False)
+            self._token = new  # held first: a store that cannot be written must not lose it
             self.store.set(self.store_key, new)
-            self._token = new
             if self.on_token is not None:
                 self.on_token(new, old)
         return new

@@ -1,8 +1,12 @@
 """The OAuth2 token lifecycle: when to get a token, and how to ask the token endpoint for one.
 
 Ahead of expiry, once on 401, one renewal at a time across threads (and across processes with a
-locking store). Token requests go through the client's own adapter, so the session's gateway
-headers, certificates, proxies and CA apply. The grants themselves are in ``grants``.
+locking store). Token and revocation requests go through the client's own adapter, so the
+session's gateway headers, certificates, proxies and CA apply; both authenticate the client the
+same way (``_post``), and both stay inside the deadline of the call that needs them
+(``_context.time_left``). Whatever a token endpoint answers becomes a Token or an AuthError. The
+grants themselves are in ``grants``; oauthlib, which builds their bodies, is imported only when a
+body is built, so ``import myclient`` does not pay for it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import ipaddress
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,15 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Union
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
-from oauthlib.oauth2 import (
-    WebApplicationClient,
-)
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
-from oauthlib.oauth2.rfc6749.parameters import parse_token_response
 from requests.auth import AuthBase
 
-from . import _urls
-from .exceptions import AuthError, UsageError
+from . import _context, _urls
+from .auth import clean_credential
+from .exceptions import AuthError, DeadlineExceeded, UsageError
 from .redaction import registry
 from .tokens import MemoryTokenStore, Token, TokenStore
 
@@ -36,18 +39,38 @@ __all__ = ["OAuth2Flow", "Scope", "OnToken", "check_endpoint"]
 
 Scope = Union[str, Sequence[str], None]
 OnToken = Callable[[Token, Union[Token, None]], None]
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: RFC 6749 §5.2: the characters an ``error`` code may hold.
+_ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address literal (127.0.0.0/8, ::1, ::ffff:127.x.y.z) — not a look-alike name."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def check_endpoint(name: str, url: str | None) -> None:
     """OAuth2 endpoints must be https; plain http is accepted only on loopback (RFC 8252 §8.3)."""
     if url is None:
         return
-    origin = _urls.origin_of(url)
+    origin = _urls.origin_of(url) if isinstance(url, str) else None
     if origin is None:
         raise UsageError(f"{name} must be an absolute http(s) URL")
-    if origin.scheme != "https" and origin.host not in _LOOPBACK and not origin.host.startswith("127."):
-        raise UsageError(f"{name} must use https (plain http is allowed only on loopback)")
+    if origin.scheme != "https" and not is_loopback(origin.host):
+        raise UsageError(f"{name} must use https (plain http is allowed only on loopback: localhost, "
+                         "127.0.0.0/8, ::1)")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Server text made safe for a message: control characters (CR, LF, ESC...) become spaces; bounded."""
+    return _CONTROLS.sub(" ", text)[:limit].strip()
 
 
 def _scope_text(scope: Scope) -> str | None:
@@ -56,12 +79,30 @@ def _scope_text(scope: Scope) -> str | None:
     return " ".join(scope)
 
 
-def _json_object(response: requests.Response) -> Any:
-    """The decoded JSON body, or None when it is not JSON."""
+def _document(response: requests.Response) -> Any:
+    """The decoded JSON body, or None when it is not JSON (undecodable, or nested too deep to parse)."""
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
         return None
+
+
+def _error_from(response: requests.Response, doc: Any, what: str) -> AuthError:
+    """An AuthError for a refusal from an OAuth endpoint, with the OAuth error code when one was sent.
+
+    Server text is made one line and bounded here and redacted by AuthError itself; an ``error``
+    outside RFC 6749's alphabet is not reported as a code.
+    """
+    status = response.status_code
+    error = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(error, str) and _ERROR_CODE.fullmatch(error):
+        description = doc.get("error_description")
+        description = one_line(description) if isinstance(description, str) else None
+        message = f"{what} endpoint refused: {error}" + (f" ({description})" if description else "")
+        return AuthError(message, error=registry.text(error), description=description or None, status=status,
+                         url=response.url)
+    ctype = one_line(response.headers.get("content-type") or "no content type", 100)
+    return AuthError(f"{what} endpoint answered {status} ({ctype})", status=status, url=response.url)
 
 
 class OAuth2Flow(AuthBase):
@@ -75,6 +116,14 @@ class OAuth2Flow(AuthBase):
     refresh token keeps the old one; a rejected refresh token (``invalid_grant``) falls back to
     the original grant when the flow can run it again. ``on_token(new, old)`` runs inside the
     refresh lock, after the token is stored.
+
+    The client authenticates to the token and revocation endpoints alike: HTTP Basic
+    (``client_auth="basic"``, the default) or ``client_id``/``client_secret`` in the form
+    (``"body"``); a public client (no ``client_secret``) sends its ``client_id`` in the form. A
+    ``client_secret`` loses surrounding whitespace and may not hold a control character
+    (``auth.clean_credential``). During a call with a deadline, each token or revocation request
+    gets the time left of that call as its own deadline (DeadlineExceeded at once when none is
+    left). Plain-http endpoints are accepted only on loopback (``is_loopback``).
     """
 
     grant_type: ClassVar[str] = ""
@@ -99,8 +148,10 @@ class OAuth2Flow(AuthBase):
     ) -> None:
         check_endpoint("token_url", token_url)
         check_endpoint("revocation_url", revocation_url)
-        if not client_id:
+        if not isinstance(client_id, str) or not client_id:
             raise UsageError("client_id must be a non-empty string")
+        if client_secret is not None:
+            client_secret = clean_credential(client_secret, "client_secret")
         if client_auth not in ("basic", "body"):
             raise UsageError("client_auth must be 'basic' (HTTP Basic) or 'body' (in the form body)")
         if store is not None and not isinstance(store, TokenStore):
@@ -179,19 +230,44 @@ class OAuth2Flow(AuthBase):
             return self._renew(stale=self._token, regrant=True)
 
     def logout(self) -> None:
-        """Revoke the tokens (RFC 7009, when ``revocation_url`` is set) and forget them."""
+        """Revoke the tokens at the server (RFC 7009, when ``revocation_url`` is set), then forget them.
+
+        The refresh token goes first (so no new access token can be minted), then the access
+        token; the revocation request authenticates the client exactly like a token request
+        (Basic, form body, or a public client's ``client_id``). The token this flow holds and the
+        one in the store are both revoked when another process replaced it meanwhile.
+
+        A token is forgotten only once the server confirmed its revocation. If a revocation
+        request fails, logout raises (AuthError naming the revocation endpoint, or the transport
+        error) and keeps the tokens, here and in the store: they still work on the server, and
+        a token forgotten locally could never be revoked afterwards — nothing would know it any
+        more. Revocation is idempotent, so calling ``logout()`` again simply retries. To drop the
+        tokens locally regardless, call ``forget()``. Without a ``revocation_url`` the tokens
+        are only forgotten.
+        """
+        with self._lock, self._store_lock():
+            held: list[Token] = []
+            for token in (self.store.get(self.store_key), self._token):
+                if token is not None and all(token.access_token != other.access_token for other in held):
+                    held.append(token)
+            if self.revocation_url is not None:
+                for token in held:
+                    self._revoke(self.revocation_url, token)
+            self.forget()
+
+    def forget(self) -> None:
+        """Forget the tokens locally (this flow and its store) without telling the server."""
         with self._lock:
-            current = self._token
             self._token = None
             self.store.delete(self.store_key)
-        if current is None or self.revocation_url is None:
-            return
-        for value, hint in ((current.refresh_token, "refresh_token"), (current.access_token, "access_token")):
+
+    def _revoke(self, url: str, token: Token) -> None:
+        for value, hint in ((token.refresh_token, "refresh_token"), (token.access_token, "access_token")):
             if value:
                 body = urlencode({"token": value, "token_type_hint": hint})
-                response = self._post(self.revocation_url, body, safe=True)
-                if response.status_code >= 400:
-                    raise self._error_from(response, "revocation")
+                response = self._post(url, body, safe=True, what="revocation")
+                if not 200 <= response.status_code < 300:
+                    raise _error_from(response, _document(response), "revocation")
 
     def _expiring(self, token: Token) -> bool:
         if token.expires_at is None:
@@ -217,8 +293,10 @@ class OAuth2Flow(AuthBase):
                 new = self._grant() if regrant else self._obtain(base)
                 if new.refresh_token is None and base is not None and base.refresh_token:
                     new = dataclasses.replace(new, refresh_token=base.refresh_token)
-                self.store.set(self.store_key, new)
+                # Held before it is stored: if the store cannot be written, the new token (which may
+                # have rotated the old refresh token away on the server) is still not lost.
                 self._token = new
+                self.store.set(self.store_key, new)
                 if self.on_token is not None:
                     self.on_token(new, base)
                 return new
@@ -244,79 +322,67 @@ class OAuth2Flow(AuthBase):
         raise AuthError(f"no usable token for {self.client_id!r} and no way to get one: call login() first")
 
     def _refresh(self, refresh_token: str) -> Token:
-        extra: dict[str, str] = {}
-        if self._in_body():
-            extra["client_id"] = self.client_id
-            if self._client_secret is not None:
-                extra["client_secret"] = self._client_secret
-        client = WebApplicationClient(self.client_id)
-        body = client.prepare_refresh_body(refresh_token=refresh_token, scope=self.scope, **extra)
+        from oauthlib.oauth2 import WebApplicationClient  # late: only when a body is built
+
+        body = WebApplicationClient(self.client_id).prepare_refresh_body(refresh_token=refresh_token, scope=self.scope)
         return self._token_request(body, safe=False)
 
     def _grant(self) -> Token:
         raise AuthError(f"{type(self).__name__} cannot obtain a token without user interaction")
 
-    # -- token endpoint -----------------------------------------------------------------------
-    def _in_body(self) -> bool:
-        """Whether the client names itself in the form body (client_auth='body', or a public client)."""
-        return self.client_auth == "body" or self._client_secret is None
+    # -- token and revocation endpoints ----------------------------------------------------------
+    def _client_auth(self, headers: dict[str, str]) -> list[tuple[str, str]]:
+        """RFC 6749 §2.3: how the client authenticates, the same for the token and revocation endpoints.
 
-    def _body_auth(self) -> dict[str, Any]:
-        """Oauthlib keyword arguments that put the client's credentials in the body when due."""
-        if not self._in_body():
-            return {"include_client_id": False}
-        out: dict[str, Any] = {"include_client_id": True}
-        if self._client_secret is not None:
-            out["client_secret"] = self._client_secret
-        return out
-
-    def _post(self, url: str, body: str, *, safe: bool) -> requests.Response:
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        if self._client_secret is not None and self.client_auth == "basic":
+        A confidential client with ``client_auth="basic"`` sends HTTP Basic (the header is added
+        to ``headers``); with ``"body"`` it sends ``client_id`` and ``client_secret`` in the form;
+        a public client (no secret) names itself with ``client_id`` in the form. Returns the form
+        fields to add.
+        """
+        secret = self._client_secret
+        if secret is not None and self.client_auth == "basic":
             # RFC 6749 §2.3.1: form-encode id and secret before Base64.
-            pair = f"{quote_plus(self.client_id)}:{quote_plus(self._client_secret)}".encode()
+            pair = f"{quote_plus(self.client_id)}:{quote_plus(secret)}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            return []
+        fields = [("client_id", self.client_id)]
+        if secret is not None:
+            fields.append(("client_secret", secret))
+        return fields
+
+    def _post(self, url: str, body: str, *, safe: bool, what: str) -> requests.Response:
+        """POST a form to an OAuth endpoint, authenticated as the client, within the call's time left."""
+        left = _context.time_left()
+        if left is not None and left <= 0:
+            raise DeadlineExceeded(f"DeadlineExceeded: POST {registry.url(url)}: no time left of the call's "
+                                   f"deadline for the {what} request", method="POST", url=url)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        fields = self._client_auth(headers)
+        if fields:
+            body = f"{body}&{urlencode(fields)}" if body else urlencode(fields)
         adapter = self._transport()
         policy = adapter.retry
         if safe:  # asking again has no side effect worth avoiding
             policy = policy.replace(idempotent_methods=policy.idempotent_methods | {"POST"})
-        return adapter.request_url("POST", url, data=body, headers=headers, raise_on_error=False, retry=policy)
+        limits: dict[str, Any] = {} if left is None else {"deadline": left}
+        return adapter.request_url("POST", url, data=body, headers=headers, raise_on_error=False, retry=policy,
+                                   **limits)
 
     def _token_request(self, body: str, *, safe: bool) -> Token:
-        response = self._post(self.token_url, body, safe=safe)
-        if response.status_code >= 400:
-            raise self._error_from(response, "token")
-        if not isinstance(_json_object(response), dict):
-            raise AuthError(f"token endpoint answered {response.status_code} with a body that is not a token",
-                            status=response.status_code, url=response.url)
+        """Ask the token endpoint; its answer becomes a Token, or an AuthError whatever it holds."""
+        response = self._post(self.token_url, body, safe=safe, what="token")
+        status = response.status_code
+        doc = _document(response)
+        if status >= 400 or (isinstance(doc, dict) and "error" in doc):
+            raise _error_from(response, doc, "token")
+        if not isinstance(doc, dict):
+            raise AuthError(f"token endpoint answered {status} with a body that is not a token", status=status,
+                            url=response.url)
         try:
-            data = parse_token_response(response.text)
-        except OAuth2Error as exc:
-            raise self._oauth_error(exc, response) from None
-        return Token.from_response(data, now=self.clock())
-
-    def _error_from(self, response: requests.Response, what: str) -> AuthError:
-        """An AuthError for a 4xx/5xx from an OAuth endpoint, with the OAuth error code if sent."""
-        doc = _json_object(response)
-        if isinstance(doc, dict) and isinstance(doc.get("error"), str):
-            try:
-                parse_token_response(response.text)
-            except OAuth2Error as exc:
-                return self._oauth_error(exc, response)
-        ctype = response.headers.get("content-type", "no content type")
-        return AuthError(f"{what} endpoint answered {response.status_code} ({ctype})",
-                         status=response.status_code, url=response.url)
-
-    @staticmethod
-    def _oauth_error(exc: OAuth2Error, response: requests.Response) -> AuthError:
-        error = getattr(exc, "error", None)
-        description = getattr(exc, "description", None)
-        message = f"token endpoint refused: {error}"
-        if description:
-            message += f" ({description})"
-        return AuthError(message, error=error, description=description, status=response.status_code,
-                         url=response.url)
+            return Token.from_response(doc, now=self.clock())
+        except AuthError as exc:
+            raise AuthError(f"token endpoint answered {status}: {exc}", status=status, url=response.url) from None
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} client_id={self.client_id!r} token_url={self.token_url!r} "
+        return (f"<{type(self).__name__} client_id={self.client_id!r} token_url={registry.url(self.token_url)!r} "
                 f"store={self.store!r}>")

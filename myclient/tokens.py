@@ -1,6 +1,11 @@
 """Token values and the stores that keep them: memory, a JSON file shared by processes, any cache.
 
 A store only keeps tokens; it never asks a server for one. Secrets never appear in a repr.
+
+Every field of a token is checked wherever a token comes from, by one rule (``_token_check``): a
+token built in code that does not validate is a UsageError; a token endpoint's document or a
+stored entry that does not validate (tampered, truncated, hostile) is an AuthError naming the
+field and, for a store, the store and key — never a value.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -16,17 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .exceptions import UsageError
+from ._token_check import KNOWN_FIELDS, Invalid, check, response_fields
+from .exceptions import AuthError, UsageError
 from .redaction import registry
 
 __all__ = ["Token", "TokenStore", "MemoryTokenStore", "FileTokenStore", "CacheTokenStore"]
 
-_KNOWN = ("access_token", "token_type", "refresh_token", "expires_at", "issued_at", "scope", "id_token")
+_KNOWN = KNOWN_FIELDS
 
 
 @dataclass(frozen=True)
 class Token:
-    """An OAuth2 token. ``expires_at`` and ``issued_at`` are Unix times (None: unknown)."""
+    """An OAuth2 token. ``expires_at`` and ``issued_at`` are Unix times (None: unknown).
+
+    Built in code, a token whose fields do not validate raises UsageError; built by
+    ``from_response`` or ``from_dict`` (data from a server or a store), AuthError.
+    """
 
     access_token: str
     token_type: str = "Bearer"
@@ -38,39 +49,35 @@ class Token:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.access_token, str) or not self.access_token:
-            raise UsageError("a token needs a non-empty access_token")
+        try:
+            checked = check({name: getattr(self, name) for name in (*_KNOWN, "extra")})
+        except Invalid as exc:
+            raise UsageError(f"invalid Token: {exc}") from None
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
         for secret in (self.access_token, self.refresh_token, self.id_token):
             registry.add_secret(secret)
 
     @classmethod
     def from_response(cls, data: Mapping[str, Any], now: float | None = None) -> Token:
-        """Build a token from a token-endpoint response (``expires_in`` becomes ``expires_at``)."""
-        issued = time.time() if now is None else now
-        expires_in = data.get("expires_in")
-        expires_at = data.get("expires_at")
-        if expires_in not in (None, ""):
-            expires_at = issued + float(expires_in)
-        scope = data.get("scope")
-        if isinstance(scope, (list, tuple)):
-            scope = " ".join(scope)
-        extra = {k: v for k, v in data.items() if k not in _KNOWN and k != "expires_in"}
-        return cls(
-            access_token=str(data["access_token"]),
-            token_type=str(data.get("token_type") or "Bearer"),
-            refresh_token=data.get("refresh_token") or None,
-            expires_at=float(expires_at) if expires_at is not None else None,
-            issued_at=issued,
-            scope=scope,
-            id_token=data.get("id_token") or None,
-            extra=extra,
-        )
+        """Build a token from a token-endpoint response (``expires_in`` becomes ``expires_at``).
+
+        Raises AuthError when the document does not validate.
+        """
+        try:
+            return cls(**check(response_fields(data, time.time() if now is None else now)))
+        except Invalid as exc:
+            raise AuthError(f"the token response does not validate: {exc}") from None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Token:
-        """Inverse of ``to_dict``."""
-        known = {k: data[k] for k in _KNOWN if k in data}
-        return cls(**known, extra=dict(data.get("extra") or {}))
+        """Inverse of ``to_dict``; raises AuthError when the data does not validate."""
+        try:
+            if not isinstance(data, Mapping):
+                raise Invalid("it is not a JSON object")
+            return cls(**check({k: data.get(k) for k in (*_KNOWN, "extra")}))
+        except Invalid as exc:
+            raise AuthError(f"the stored token does not validate: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (what the stores persist)."""
@@ -133,6 +140,13 @@ class FileTokenStore:
     so a reader never sees half a file. ``lock()`` holds an exclusive lock on ``<path>.lock``
     (``fcntl.flock``) so two processes refreshing at once take turns; the OAuth2 flows hold it
     around "re-read, refresh if still needed, write".
+
+    Neither the token file nor the lock file is opened through a symbolic link, and both must be
+    regular files: a link or FIFO planted in a shared directory is refused with AuthError instead
+    of being read, written through or created at its target (the temporary file is created with
+    ``O_EXCL`` under a random name, and the rename replaces a link rather than following it). A
+    file that cannot be read, is not a JSON object, or holds an entry that does not validate is
+    an AuthError naming the file and key.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -154,8 +168,12 @@ class FileTokenStore:
                 finally:
                     self._depth -= 1
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AuthError(f"token file directory {self.path.parent} cannot be created "
+                                f"({type(exc).__name__})") from None
+            fd = _open_regular(Path(f"{self.path}.lock"), os.O_RDWR | os.O_CREAT, "token lock file")
             try:
                 _flock(fd, exclusive=True)
                 self._depth = 1
@@ -167,8 +185,13 @@ class FileTokenStore:
 
     # -- TokenStore -----------------------------------------------------------------------------
     def get(self, key: str) -> Token | None:
-        data = self._read().get(key)
-        return Token.from_dict(data) if isinstance(data, dict) else None
+        entry = self._read().get(key)
+        if entry is None:
+            return None
+        try:
+            return Token.from_dict(entry)
+        except AuthError as exc:
+            raise AuthError(f"token file {self.path}, key {key!r}: {exc}") from None
 
     def set(self, key: str, token: Token) -> None:
         with self.lock():
@@ -184,33 +207,65 @@ class FileTokenStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            fd = _open_regular(self.path, os.O_RDONLY, "token file")
         except FileNotFoundError:
             return {}
         try:
+            with os.fdopen(fd, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise AuthError(f"token file {self.path} cannot be read ({type(exc).__name__})") from None
+        try:
+            text = raw.decode("utf-8")
             data = json.loads(text) if text.strip() else {}
-        except ValueError as exc:
-            raise UsageError(f"token file {self.path} is not valid JSON: {exc.__class__.__name__}") from None
+        except (ValueError, RecursionError) as exc:
+            raise AuthError(f"token file {self.path} is not valid JSON ({type(exc).__name__})") from None
         if not isinstance(data, dict):
-            raise UsageError(f"token file {self.path} does not hold a JSON object")
+            raise AuthError(f"token file {self.path} does not hold a JSON object")
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        tmp: str | None = None
         try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(data, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        except BaseException as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise AuthError(f"token file {self.path} cannot be written ({type(exc).__name__})") from None
             raise
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_regular(path: Path, flags: int, what: str) -> int:
+    """Open ``path`` not through a symbolic link, never blocking on a FIFO; only a regular file.
+
+    FileNotFoundError passes through (no file yet); every other failure is an AuthError.
+    """
+    try:
+        fd = os.open(path, flags | _NO_FOLLOW, 0o600)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if path.is_symlink():
+            raise AuthError(f"{what} {path} is a symbolic link; refusing to follow it") from None
+        raise AuthError(f"{what} {path} cannot be opened ({type(exc).__name__})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise AuthError(f"{what} {path} is not a regular file")
+    return fd
 
 
 def _flock(fd: int, exclusive: bool) -> None:
@@ -236,12 +291,20 @@ class CacheTokenStore:
         self.prefix = prefix
 
     def get(self, key: str) -> Token | None:
+        """The cached token; an entry that is not a valid token's JSON is an AuthError naming the key."""
         raw = self.cache.get(self.prefix + key)
         if raw is None:
             return None
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8")
-        return Token.from_dict(json.loads(raw) if isinstance(raw, str) else raw)
+        try:
+            if isinstance(raw, (bytes, bytearray)):
+                raw = bytes(raw).decode("utf-8")
+            data = json.loads(raw) if isinstance(raw, str) else raw
+        except (ValueError, RecursionError) as exc:
+            raise AuthError(f"{self!r}, key {key!r}: the entry is not valid JSON ({type(exc).__name__})") from None
+        try:
+            return Token.from_dict(data)
+        except AuthError as exc:
+            raise AuthError(f"{self!r}, key {key!r}: {exc}") from None
 
     def set(self, key: str, token: Token) -> None:
         self.cache.set(self.prefix + key, json.dumps(token.to_dict()), None)

@@ -168,6 +168,9 @@ def test_revocation(http: requests.Session, oauth_server: OAuthServer) -> None:
     me = _get(http, oauth_server.me_url, token["access_token"])
     assert me.status_code == 401
     assert _challenge(me)["error"] == "invalid_token"
+    # Revoking the access token revokes its refresh token too (django-oauth-toolkit 3.x).
+    assert oauth_server.token_state(token["access_token"]) == {"access_token": "absent", "refresh_token": "absent"}
+    assert oauth_server.token_state(token["refresh_token"])["refresh_token"] == "revoked"
 
     revoke = http.post(
         oauth_server.revoke_url,
@@ -177,6 +180,18 @@ def test_revocation(http: requests.Session, oauth_server: OAuthServer) -> None:
     )
     assert revoke.status_code == 200
     assert _refresh(http, oauth_server, token["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_token_state_tells_active_from_revoked(http: requests.Session, oauth_server: OAuthServer) -> None:
+    token = _password(http, oauth_server)
+    assert oauth_server.token_state(token["access_token"]) == {"access_token": "active", "refresh_token": "absent"}
+    assert oauth_server.token_state(token["refresh_token"]) == {"access_token": "absent", "refresh_token": "active"}
+    assert oauth_server.token_state("never-issued") == {"access_token": "absent", "refresh_token": "absent"}
+    revoke = http.post(oauth_server.revoke_url, data={"token": token["refresh_token"]},
+                       auth=(oauth_server.password_client_id, oauth_server.password_client_secret), timeout=TIMEOUT)
+    assert revoke.status_code == 200
+    assert oauth_server.token_state(token["refresh_token"])["refresh_token"] == "revoked"
+    assert oauth_server.token_state(token["access_token"])["access_token"] == "absent"
 
 
 def test_introspection(http: requests.Session, oauth_server: OAuthServer) -> None:

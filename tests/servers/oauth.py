@@ -8,7 +8,8 @@ gunicorn (``-k gthread --threads 16 -w 1``) on a free port of 127.0.0.1 with a r
 rotate, so reusing an old one is ``invalid_grant``.
 
 The fixture value is an :class:`OAuthServer`: every URL, the credentials, and
-:meth:`OAuthServer.stats` / :meth:`OAuthServer.reset_stats` for the token-endpoint counters.
+:meth:`OAuthServer.stats` / :meth:`OAuthServer.reset_stats` for the token-endpoint counters, and
+:meth:`OAuthServer.token_state` to check server-side that a token was revoked.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +95,8 @@ class OAuthServer:
     access_token_lifetime: int
     """Seconds an access token is valid."""
 
-    def _call(self, method: str, path: str) -> dict[str, Any]:
-        request = urllib.request.Request(f"{self.url}{path}", method=method, data=b"" if method == "POST" else None)
+    def _call(self, method: str, path: str, form: bytes = b"") -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.url}{path}", method=method, data=form if method == "POST" else None)
         try:
             with _OPENER.open(request, timeout=10.0) as response:
                 result: dict[str, Any] = json.loads(response.read())
@@ -115,6 +117,15 @@ class OAuthServer:
     def reset_stats(self) -> None:
         """Set the token-endpoint counters back to zero."""
         self._call("POST", "/stats/reset")
+
+    def token_state(self, token: str) -> dict[str, str]:
+        """What the server's database says about ``token``, without spending it.
+
+        ``{"access_token": "active" | "expired" | "absent", "refresh_token": "active" | "revoked" |
+        "absent"}``; django-oauth-toolkit deletes a revoked access token, so it is ``absent``.
+        """
+        result = self._call("POST", "/test/token-state", urllib.parse.urlencode({"token": token}).encode())
+        return {str(k): str(v) for k, v in result.items()}
 
 
 class OAuthServerProcess:

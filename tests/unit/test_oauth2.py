@@ -4,8 +4,12 @@ single flight across threads, refresh-token keeping, fallbacks and PKCE/state ch
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -313,3 +317,91 @@ def test_flows_do_not_show_secrets() -> None:
     flow = myclient.PasswordGrant(TOKEN_URL, "cid", "client-secret-1", username="ann", password="user-pw-1")
     assert "client-secret-1" not in repr(flow)
     assert "user-pw-1" not in repr(flow)
+
+
+@pytest.mark.parametrize("url", ["http://127.attacker.example/token", "http://127.0.0.1.attacker.example/token",
+                                 "http://localhost.attacker.example/token", "http://[::2]/token",
+                                 "http://128.0.0.1/token", "http://0.0.0.0/token", "http://127.1/token"])
+def test_plain_http_is_refused_for_hosts_that_only_look_like_loopback(url: str) -> None:
+    with pytest.raises(myclient.UsageError, match="loopback"):
+        myclient.ClientCredentials(url, "cid", "sec-1234")
+    with pytest.raises(myclient.UsageError, match="loopback"):
+        myclient.ClientCredentials(TOKEN_URL, "cid", "sec-1234", revocation_url=url)
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000/t", "http://LOCALHOST./t", "http://127.0.0.1/t",
+                                 "http://127.8.9.10:1/t", "http://[::1]:9/t", "http://[::ffff:127.0.0.1]/t"])
+def test_plain_http_is_allowed_on_real_loopback(url: str) -> None:
+    myclient.ClientCredentials(url, "cid", "sec-1234")
+
+
+def test_repr_masks_secrets_in_the_endpoint_urls() -> None:
+    flow = myclient.ClientCredentials("https://auth.example/token?api_key=query-secret-99&x=1", "cid", "sec-1234")
+    assert "query-secret-99" not in repr(flow)
+    assert "auth.example/token" in repr(flow)
+
+
+def test_a_non_ascii_state_is_compared_safely(rs: responses.RequestsMock) -> None:
+    rs.post(TOKEN_URL, json=_token_reply("code-access"))
+    flow = myclient.AuthorizationCode("https://auth.example/authorize", TOKEN_URL, "web",
+                                      redirect_uri="http://127.0.0.1/cb")
+    flow.authorization_url(state="état-1")
+    with pytest.raises(myclient.AuthError, match="CSRF"):
+        flow.fetch_token("http://127.0.0.1/cb?code=abc&state=%C3%A9tat-2")
+    with pytest.raises(myclient.AuthError, match="CSRF"):
+        flow.fetch_token("http://127.0.0.1/cb?code=abc&state=%F0%9F%94%91")
+    assert flow.fetch_token("http://127.0.0.1/cb?code=abc&state=%C3%A9tat-1").access_token == "code-access"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/cb?code=abc&state=x", 42])
+def test_an_unreadable_redirect_url_is_a_usage_error(url: Any) -> None:
+    flow = myclient.AuthorizationCode("https://auth.example/authorize", TOKEN_URL, "web",
+                                      redirect_uri="http://127.0.0.1/cb")
+    with pytest.raises(myclient.UsageError):
+        flow.fetch_token(url)
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "body"])
+def test_a_client_secret_read_from_a_file_loses_its_newline(rs: responses.RequestsMock, client_auth: str) -> None:
+    rs.post(TOKEN_URL, json=_token_reply("cc-access"))
+    myclient.ClientCredentials(TOKEN_URL, "cid", "file-secret-77\n", client_auth=client_auth).login()
+    request = rs.calls[0].request
+    if client_auth == "basic":
+        assert base64.b64decode(request.headers["Authorization"].split()[1]).decode() == "cid:file-secret-77"
+    else:
+        assert _form(rs.calls[0])["client_secret"] == ["file-secret-77"]
+
+
+def test_importing_myclient_does_not_import_oauthlib() -> None:
+    code = (
+        "import sys, myclient\n"
+        "print('oauthlib' in sys.modules)\n"
+        "flow = myclient.AuthorizationCode('https://a.example/authorize', 'https://a.example/token', 'cid',\n"
+        "                                  redirect_uri='http://127.0.0.1/cb')\n"
+        "myclient.ClientCredentials('https://a.example/token', 'cid', 'sec-1234')\n"
+        "print('oauthlib' in sys.modules)\n"
+        "assert 'code_challenge=' in flow.authorization_url()\n"
+        "print('oauthlib' in sys.modules)\n"
+    )
+    root = Path(myclient.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    # No timeout= here: subprocess polls with time.sleep then, which unit tests forbid (pytest-timeout guards).
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True"]
+
+
+class ReadOnlyStore(MemoryTokenStore):
+    """A store whose writes fail, as a token file on a full or read-only disk does."""
+
+    def set(self, key: str, token: Token) -> None:
+        raise myclient.AuthError("token store is read-only")
+
+
+def test_a_new_token_is_kept_when_the_store_cannot_save_it(rs: responses.RequestsMock) -> None:
+    rs.post(TOKEN_URL, json=_token_reply("kept-access", "rotated-refresh"))
+    flow = myclient.ClientCredentials(TOKEN_URL, "cid", "sec-1234", store=ReadOnlyStore())
+    with pytest.raises(myclient.AuthError, match="read-only"):
+        flow.token()
+    assert flow.token().access_token == "kept-access"  # not asked for (and rotated) again
+    assert len(rs.calls) == 1

@@ -103,7 +103,7 @@ def test_file_store_creates_0600_file_and_persists(tmp_path: Path) -> None:
 def test_file_store_reports_a_corrupt_file_clearly(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     path.write_text("{not json")
-    with pytest.raises(myclient.UsageError, match="not valid JSON"):
+    with pytest.raises(myclient.AuthError, match="not valid JSON"):
         FileTokenStore(path).get("a")
     with pytest.raises(myclient.UsageError, match="directory"):
         FileTokenStore(tmp_path)
@@ -131,3 +131,102 @@ def test_file_store_lock_is_reentrant_for_its_holder(tmp_path: Path) -> None:
     with store.lock(), store.lock():
         store.set("k", _token())
     assert store.get("k") == _token()
+
+
+# -- tampered or hostile stored tokens (issue 10, item 27) -----------------------------------------
+
+SECRET_ACCESS = "stored-access-secret-1"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("extra", 5), ("extra", [1, 2]), ("refresh_token", 12345678), ("access_token", 42), ("access_token", ""),
+    ("access_token", None), ("expires_at", "soon"), ("expires_at", 1e400), ("expires_at", True),
+    ("issued_at", [1]), ("scope", {"a": 1}), ("token_type", 7), ("id_token", 3.5),
+    ("access_token", "with\\r\\nnewline"),
+])
+@pytest.mark.parametrize("kind", ["file", "cache"])
+def test_a_tampered_entry_is_an_auth_error_naming_store_and_key(tmp_path: Path, kind: str, field: str,
+                                                                value: Any) -> None:
+    entry = Token(SECRET_ACCESS, refresh_token="stored-refresh-secret-2").to_dict()
+    entry[field] = value.replace("\\r\\n", "\r\n") if isinstance(value, str) else value
+    text = json.dumps(entry)
+    if kind == "file":
+        path = tmp_path / "tokens.json"
+        path.write_text(json.dumps({"the-key": json.loads(text)}))
+        store: Any = FileTokenStore(path)
+    else:
+        cache = DictCache()
+        cache.data["myclient:token:the-key"] = text
+        store = CacheTokenStore(cache)
+    with pytest.raises(myclient.AuthError) as info:
+        store.get("the-key")
+    message = str(info.value)
+    assert "the-key" in message
+    assert (str(tmp_path) if kind == "file" else "DictCache") in message
+    assert field in message
+    assert "stored-access" not in message and "stored-refresh" not in message
+    assert not isinstance(info.value, myclient.UsageError)
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe not utf-8", DEEP, b"5", b"[]", b'{"a": 1}'],
+                         ids=["not-utf8", "deep", "number", "list", "no-access-token"])
+def test_undecodable_cache_entries_are_auth_errors(raw: bytes) -> None:
+    cache = DictCache()
+    cache.data["myclient:token:k"] = raw
+    with pytest.raises(myclient.AuthError, match="'k'"):
+        CacheTokenStore(cache).get("k")
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe not utf-8", DEEP, b'{"k": 5}', b'{"k": "access-token-as-string"}'],
+                         ids=["not-utf8", "deep", "number-entry", "string-entry"])
+def test_undecodable_token_files_are_auth_errors(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_bytes(raw)
+    with pytest.raises(myclient.AuthError, match=r"tokens\.json"):
+        FileTokenStore(path).get("k")
+
+
+def test_token_from_response_refuses_an_infinite_lifetime() -> None:
+    with pytest.raises(myclient.AuthError, match="expires_in"):
+        Token.from_response(json.loads('{"access_token": "a-12345", "expires_in": 1e400}'))
+    with pytest.raises(myclient.AuthError, match="expires_in"):
+        Token.from_response({"access_token": "a-12345", "expires_in": "3600s"})
+    assert Token.from_response({"access_token": "a-12345", "expires_in": "3600"}, now=0.0).expires_at == 3600.0
+
+
+# -- planted symbolic links (issue 10, item 28) ------------------------------------------------------
+
+def test_a_planted_lock_symlink_is_not_followed(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    victim = tmp_path / "victim-created-by-the-lock"
+    os.symlink(victim, f"{path}.lock")
+    store = FileTokenStore(path)
+    with pytest.raises(myclient.AuthError, match="lock"):
+        store.set("k", _token())
+    assert not victim.exists()
+    assert not path.exists()
+
+
+def test_a_planted_token_file_symlink_is_neither_read_nor_written_through(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    planted = tmp_path / "attacker-tokens.json"
+    planted.write_text(json.dumps({"k": _token(7).to_dict()}))
+    before = planted.read_text()
+    os.symlink(planted, path)
+    store = FileTokenStore(path)
+    with pytest.raises(myclient.AuthError, match="symbolic link"):
+        store.get("k")
+    with pytest.raises(myclient.AuthError, match="symbolic link"):
+        store.set("k", _token(1))
+    assert planted.read_text() == before
+    assert path.is_symlink()
+
+
+def test_a_fifo_planted_as_the_token_file_does_not_hang(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    os.mkfifo(path)
+    with pytest.raises(myclient.AuthError, match="regular file"):
+        FileTokenStore(path).get("k")

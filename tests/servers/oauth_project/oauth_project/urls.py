@@ -1,12 +1,13 @@
 """URLs: django-oauth-toolkit under ``/o/``, the login page, the protected and test-only views.
 
-``/stats`` and ``/stats/reset`` are answered by :mod:`oauth_project.stats`'s middleware.
+``/test/token-state`` reports a token's state (:mod:`oauth_project.token_state`); ``/stats`` and
+``/stats/reset`` are answered by :mod:`oauth_project.stats`'s middleware.
 """
 
 from django.contrib.auth.views import LoginView  # type: ignore[import-untyped]
 from django.urls import include, path  # type: ignore[import-untyped]
 
-from . import views
+from . import token_state, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/forbid-plain", views.forbid_plain, name="forbid-plain"),
     path("broken/token", views.broken_token, name="broken-token"),
     path("", include("login_api.urls")),
+    path("test/token-state", token_state.token_state, name="token-state"),
 ]
