@@ -15,13 +15,15 @@ from urllib.parse import unquote, urlsplit
 
 from .exceptions import CrossOriginError, UsageError
 
-__all__ = ["Origin", "check_base_url", "check_path", "connected_origin", "join", "origin_of"]
+__all__ = ["Origin", "ambiguous", "check_base_url", "check_path", "connected_origin", "join", "origin_of"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # "scheme://" at the very start; "v1/users:batchGet" or "?next=http://x" stay paths.
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Characters that end (or confuse) an authority for one parser and not the other.
 _AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+# A host name (letters, digits, '-', '_', dots; IDNA-encoded already) or an IPv4/IPv6 literal.
+_HOST = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z0-9_-]+|[0-9a-f:.]+(?:%[a-z0-9]+)?", re.ASCII)
 
 
 class Origin(NamedTuple):
@@ -43,7 +45,7 @@ def _host(host: str) -> str | None:
             host = str(getattr(PreparedRequest, "_get_idna_encoded_host")(host))  # noqa: B009 - requests' own encoder
         except (UnicodeError, ValueError, Exception):  # noqa: BLE001 - any failure: not a usable host
             return None
-    return host
+    return host if _HOST.fullmatch(host) else None
 
 
 def _authority(url: str) -> str:
@@ -70,6 +72,14 @@ def origin_of(url: str) -> Origin | None:
     if host is None:
         return None
     return Origin(scheme, host, port or _DEFAULT_PORTS[scheme])
+
+
+def ambiguous(url: str) -> bool:
+    """Whether the URL parsers would read this absolute URL's authority differently (refuse it)."""
+    if _AMBIGUOUS.search(_authority(url)):
+        return True
+    mine, theirs = origin_of(url), connected_origin(url)
+    return mine is not None and theirs is not None and mine != theirs
 
 
 def connected_origin(url: str) -> Origin | None:

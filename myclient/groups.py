@@ -31,7 +31,10 @@ def _segment(name: str, value: Any) -> str:
     text = str(value)
     if text in ("", ".", ".."):
         raise UsageError(f"path value {name!r} must not be empty, '.' or '..' (got {text!r})")
-    return quote(text, safe="")
+    try:
+        return quote(text, safe="")
+    except UnicodeEncodeError:
+        raise UsageError(f"path value {name!r} holds characters that cannot be sent (a lone surrogate?)") from None
 
 
 def path(template: str, /, **values: Any) -> str:

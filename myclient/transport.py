@@ -317,9 +317,17 @@ class RequestsTransport:
         try:
             location = self.session.get_redirect_target(response)
             target = urljoin(response.url, location or "")
-            if _urls.connected_origin(requests.Request("GET", target).prepare().url or "") is None:
-                raise ValueError("not an http(s) URL with a host")
+            if _urls.ambiguous(target):
+                response.close()
+                raise CrossOriginError(f"{response.status_code} response to {call.method} "
+                                       f"{registry.url(response.url)} redirects to a URL whose authority the URL "
+                                       "parsers read differently; not followed", method=call.method, url=response.url)
+            if _urls.origin_of(target) is None or _urls.connected_origin(
+                    requests.Request("GET", target).prepare().url or "") is None:
+                raise ValueError("not an http(s) URL with a valid host")
         except (ValueError, UnicodeError, requests.RequestException) as exc:
+            if isinstance(exc, MyClientError):
+                raise
             response.close()
             raise InvalidResponse(f"{response.status_code} response to {call.method} {registry.url(response.url)} "
                                   f"redirects to an invalid URL: {type(exc).__name__}", method=call.method,
