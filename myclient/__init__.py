@@ -47,6 +47,7 @@ from .exceptions import (
 )
 from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
 from .groups import ApiGroup, Resource, group, path
+from ._log import redact_urllib3_logging
 from .hooks import Event, Hooks
 from .middleware import Middleware, Next
 from .oauth2 import OAuth2Flow
@@ -137,6 +138,7 @@ __all__ = [
     "UnprocessableEntity",
     "UsageError",
     "__version__",
+    "redact_urllib3_logging",
     "group",
     "path",
     "progress",

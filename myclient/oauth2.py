@@ -365,8 +365,11 @@ class OAuth2Flow(AuthBase):
         if safe:  # asking again has no side effect worth avoiding
             policy = policy.replace(idempotent_methods=policy.idempotent_methods | {"POST"})
         limits: dict[str, Any] = {} if left is None else {"deadline": left}
+        authorization = headers.pop("Authorization", None)
+        # As a per-call auth (not a header) so a session.auth on the injected session cannot replace it.
+        auth = _HeaderAuth(authorization) if authorization else None
         return adapter.request_url("POST", url, data=body, headers=headers, raise_on_error=False, retry=policy,
-                                   **limits)
+                                   auth=auth, **limits)
 
     def _token_request(self, body: str, *, safe: bool) -> Token:
         """Ask the token endpoint; its answer becomes a Token, or an AuthError whatever it holds."""
@@ -386,3 +389,17 @@ class OAuth2Flow(AuthBase):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} client_id={self.client_id!r} token_url={registry.url(self.token_url)!r} "
                 f"store={self.store!r}>")
+
+
+class _HeaderAuth(requests.auth.AuthBase):
+    """Sends one fixed Authorization value (the client's Basic credentials for an OAuth endpoint)."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = self._value
+        return r
+
+    def __repr__(self) -> str:
+        return "_HeaderAuth(***)"

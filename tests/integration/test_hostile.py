@@ -400,3 +400,20 @@ def test_header_injection_is_refused_without_sending_or_retrying(counting: Hosti
     with pytest.raises(myclient.UsageError):
         client.adapter.get("/x")
     assert counting.seen.connections == 0 and slept == []
+
+
+def test_urllib3_debug_lines_are_redacted_when_opted_in(counting: HostileServer,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    secret = "u3-secret-0a1b2c3d4e"
+    client = _client(counting.url)
+    with caplog.at_level(logging.DEBUG):
+        client.adapter.get("/x", params={"api_key": secret})
+    assert secret in caplog.text  # urllib3's own line, before opting in
+    caplog.clear()
+    myclient.redact_urllib3_logging()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            client.adapter.get("/x", params={"api_key": secret})
+        assert "api_key=***" in caplog.text and secret not in caplog.text
+    finally:
+        myclient.redact_urllib3_logging(False)
