@@ -100,6 +100,15 @@ def test_a_content_length_that_is_not_ascii_digits_means_an_unknown_length(
     assert got.read_bytes() == DATA and totals == {None}  # read to the end of the connection
 
 
+def test_a_content_length_with_two_values_is_a_myclient_error_and_nothing_lands(
+    serve: Callable[[Answer], RawServer], tmp_path: Path
+) -> None:
+    server = serve(lambda target, headers: _response(b"200 OK", DATA, b"Content-Length: 1,2"))
+    with pytest.raises(myclient.MyClientError):
+        myclient.Client(server.url, retry=None).download("/f", tmp_path / "f.bin")
+    assert not (tmp_path / "f.bin").exists()
+
+
 def test_an_unsolicited_206_of_unknown_length_is_not_a_complete_download(
     serve: Callable[[Answer], RawServer], tmp_path: Path
 ) -> None:
