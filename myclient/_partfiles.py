@@ -9,7 +9,6 @@ is refused with UsageError before a byte is written, so a download never writes 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -64,8 +63,12 @@ def identity_of(info: os.stat_result) -> Identity:
 
 def remove(path: Path) -> None:
     """Unlink ``path`` if it exists (a symlink is removed itself, its target is never touched)."""
-    with contextlib.suppress(FileNotFoundError):
+    try:
         os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a directory planted there, or a folder we may not write
+        raise UsageError(f"cannot remove {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _opened(path: Path, fd: int, size: Optional[int]) -> tuple[int, Identity]:

@@ -206,8 +206,9 @@ class LinkHeader(Strategy):
 
     The next URL is resolved against the page's URL and must be on the client's origin
     (CrossOriginError otherwise, before anything is sent there); a link that is not a valid
-    http(s) URL is InvalidResponse (see ``resolve_link``). A response without a next link is the
-    last page, so a server that does not paginate gives exactly one page.
+    http(s) URL is InvalidResponse (see ``resolve_link``), raised when the page carrying it is
+    fetched, before its items are handed out. A response without a next link is the last page,
+    so a server that does not paginate gives exactly one page.
     """
 
     name = "link"

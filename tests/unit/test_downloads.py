@@ -634,6 +634,19 @@ def test_a_fifo_planted_at_the_partial_file_is_refused_without_blocking(
         _client().download("/blob", folder / "out.bin")
 
 
+@pytest.mark.parametrize("planted", [PART_SUFFIX, META_SUFFIX, META_SUFFIX + ".tmp"])
+def test_a_directory_planted_at_a_download_file_is_a_usage_error(
+    rs: responses.RequestsMock, tmp_path: Path, planted: str
+) -> None:
+    folder = _downloads(tmp_path)
+    (folder / ("out.bin" + planted)).mkdir()
+    _full(rs)
+    rs.assert_all_requests_are_fired = False
+    with pytest.raises(myclient.UsageError, match=r"not a regular file|cannot remove"):
+        _client().download("/blob", folder / "out.bin")
+    assert not (folder / "out.bin").exists()
+
+
 def test_a_symlink_planted_at_the_sidecar_scratch_file_is_replaced_not_written_through(
     rs: responses.RequestsMock, tmp_path: Path, victim: Path
 ) -> None:
