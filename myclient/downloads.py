@@ -302,45 +302,46 @@ class _Download:
     def write(self, response: requests.Response, offset: int, until: Optional[int], total: Optional[int]) -> None:
         """Stream the body into the partial file (appended at ``offset`` > 0) under the deadline.
 
-        ConnectionLost if the body ends short of ``until``, InvalidResponse if it runs past it.
+        ConnectionLost if the body ends short of ``until``; InvalidResponse as soon as it runs past it.
         """
         done = offset
-        fd, self.identity = files.append(self.part, offset) if offset else files.create(self.part)
-        self.report(done, total)
-        left = self.left()
-        alarm = watchdog.arm(max(left, 0.0), lambda: abort_response(response)) if left is not None else None
         url = response.url
-        try:
-            with os.fdopen(fd, "ab" if offset else "wb") as sink:
-                try:
-                    for chunk in response.iter_content(self.chunk_size):
-                        if alarm is not None and alarm.fired:
-                            break
-                        sink.write(chunk)
-                        done += len(chunk)
-                        self.written += len(chunk)
-                        self.report(done, total)
-                except (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+        fd, self.identity = files.append(self.part, offset) if offset else files.create(self.part)
+        with os.fdopen(fd, "ab" if offset else "wb") as sink:
+            self.report(done, total)
+            left = self.left()
+            alarm = watchdog.arm(max(left, 0.0), lambda: abort_response(response)) if left is not None else None
+            try:
+                for chunk in response.iter_content(self.chunk_size):
                     if alarm is not None and alarm.fired:
-                        raise self.out_of_time() from exc
-                    raise _body_failure(exc, url) from exc
-                except (OSError, ValueError) as exc:
-                    if alarm is None or not alarm.fired:
-                        raise  # e.g. the local disk is full: not the server's doing
+                        break
+                    if until is not None and done + len(chunk) > until:
+                        done += len(chunk)
+                        break
+                    sink.write(chunk)
+                    done += len(chunk)
+                    self.written += len(chunk)
+                    self.report(done, total)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+                if alarm is not None and alarm.fired:
                     raise self.out_of_time() from exc
-        finally:
-            if alarm is not None:
-                alarm.cancelled = True
+                raise _body_failure(exc, url) from exc
+            except (OSError, ValueError) as exc:
+                if alarm is None or not alarm.fired:
+                    raise  # e.g. the local disk is full: not the server's doing
+                raise self.out_of_time() from exc
+            finally:
+                if alarm is not None:
+                    alarm.cancelled = True
+        if until is not None and done > until:
+            self.discard()
+            raise InvalidResponse(f"GET {registry.url(url)}: the body runs past the announced {until} bytes; "
+                                  "partial file discarded", method="GET", url=url, status=response.status_code)
         if alarm is not None and alarm.fired and (until is None or done < until):
             raise self.out_of_time()  # (a body complete just as the deadline passed is kept)
         if until is not None and done < until:
             raise ConnectionLost(f"ConnectionLost: GET {registry.url(url)}: the body ended at byte {done} of "
                                  f"{until}", method="GET", url=url)
-        if until is not None and done > until:
-            self.discard()
-            raise InvalidResponse(f"GET {registry.url(url)}: the body ran to byte {done}, past the announced "
-                                  f"{until}; partial file discarded", method="GET", url=url,
-                                  status=response.status_code)
 
     def finish(self) -> None:
         """Rename the complete partial file into place, if it is still the very file this call wrote or checked.

@@ -688,3 +688,18 @@ def test_a_symlink_at_the_destination_is_replaced_not_written_through(
     _client().download("/blob", folder / "out.bin")
     assert not (folder / "out.bin").is_symlink() and (folder / "out.bin").read_bytes() == DATA
     assert victim.read_bytes() == b"precious\n"
+
+
+def test_a_body_running_past_its_range_is_refused_before_it_is_written(
+    rs: responses.RequestsMock, tmp_path: Path
+) -> None:
+    client = _client()
+    dest = tmp_path / "out.bin"
+    _resumable(client, dest, 100)
+    rs.get(URL, status=206, body=DATA[100:],  # says 100 bytes, sends 10 140 (no Content-Length to stop it)
+           headers={"Content-Range": f"bytes 100-199/{len(DATA)}", "ETag": ETAG}, auto_calculate_content_length=False)
+    progress = Recorder()
+    with pytest.raises(myclient.InvalidResponse, match="runs past the announced 200 bytes"):
+        client.download("/blob", dest, chunk_size=10, progress=progress)
+    assert max(done for done, _ in progress.calls) <= 200
+    assert _leftovers(tmp_path) == []
