@@ -62,6 +62,7 @@ MIN_PROGRESS = 64 * 1024
 #: Times a download starts over because the resource changed under it before giving up.
 MAX_RESTARTS = 2
 
+
 def _check_chunk_size(chunk_size: Any) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise UsageError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
