@@ -7,6 +7,7 @@ import logging as _logging
 
 from . import progress
 from . import redaction as redact
+from ._log import redact_urllib3_logging
 from .adapters import Adapter, JSONAdapter, RawAdapter
 from .auth import APIKeyAuth, BasicAuth, BearerAuth
 from .calls import Call, CallState
@@ -47,7 +48,6 @@ from .exceptions import (
 )
 from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
 from .groups import ApiGroup, Resource, group, path
-from ._log import redact_urllib3_logging
 from .hooks import Event, Hooks
 from .middleware import Middleware, Next
 from .oauth2 import OAuth2Flow

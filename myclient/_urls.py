@@ -48,7 +48,7 @@ def _host(host: str) -> str | None:
     return host if _HOST.fullmatch(host) else None
 
 
-def _authority(url: str) -> str:
+def authority(url: str) -> str:
     """The raw authority of an absolute URL (between ``//`` and the first ``/``, ``?`` or ``#``)."""
     rest = url.split("://", 1)[1] if "://" in url else ""
     return re.split(r"[/?#]", rest, maxsplit=1)[0]
@@ -66,7 +66,7 @@ def origin_of(url: str) -> Origin | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    if _AMBIGUOUS.search(_authority(url)):
+    if _AMBIGUOUS.search(authority(url)):
         return None
     host = _host(parts.hostname)
     if host is None:
@@ -76,7 +76,7 @@ def origin_of(url: str) -> Origin | None:
 
 def ambiguous(url: str) -> bool:
     """Whether the URL parsers would read this absolute URL's authority differently (refuse it)."""
-    if _AMBIGUOUS.search(_authority(url)):
+    if _AMBIGUOUS.search(authority(url)):
         return True
     mine, theirs = origin_of(url), connected_origin(url)
     return mine is not None and theirs is not None and mine != theirs
@@ -133,7 +133,10 @@ def check_path(url: str) -> None:
         url.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError("the URL contains characters that cannot be sent (a lone surrogate?)") from None
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    try:
+        path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    except ValueError:
+        raise UsageError("the URL cannot be parsed") from None
     for segment in path.split("/"):
         if segment and unquote(segment).strip() in (".", ".."):
             raise UsageError("a path must not contain '.' or '..' segments (it could leave the base path)")
@@ -152,7 +155,7 @@ def join(base: str, base_origin: Origin, path: str) -> str:
     if _ABSOLUTE.match(path):
         target = origin_of(path)
         if target is None or connected_origin(path) != target:
-            if target is None and connected_origin(path) is None and not _AMBIGUOUS.search(_authority(path)):
+            if target is None and connected_origin(path) is None and not _AMBIGUOUS.search(authority(path)):
                 raise UsageError("an absolute URL must be http:// or https:// with a host and a valid port")
             raise CrossOriginError("refusing an absolute URL whose authority the URL parsers read differently")
         if target != base_origin:

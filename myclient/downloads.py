@@ -1,18 +1,18 @@
 """Streaming downloads to disk: atomic (a .part file renamed when complete), resumable, length-checked.
 
 The body goes through the adapter's normal request path and is never read whole into memory; a
-download never leaves a partial file under its final name, and nothing here retries a request the
-adapter already retried (only a body that broke off is resumed).
+download never leaves a partial file under its final name, never writes through a link planted at
+its file names (see _partfiles), resumes only what a validator proves unchanged, and sends a
+bounded number of requests; nothing here retries a request the adapter already retried (only a
+body that broke off is resumed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import requests
 import urllib3
 
+from . import _partfiles as files
+from . import _ranges as ranges
 from ._deadline import abort_response, watchdog
 from ._mapping import map_transport_error
+from ._parse import ascii_int
 from .exceptions import (
     ClientError,
     ConnectionLost,
@@ -52,8 +55,12 @@ META_SUFFIX = ".part.meta"
 Progress = Callable[[int, Optional[int]], None]
 PathLike = Union[str, "os.PathLike[str]"]
 
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
+#: Requests a download may send before it must show progress: beyond them, every request must have
+#: brought MIN_PROGRESS bytes on average, or the download stops (a server sending one byte per range).
+FREE_REQUESTS = 8
+MIN_PROGRESS = 64 * 1024
+#: Times a download starts over because the resource changed under it before giving up.
+MAX_RESTARTS = 2
 
 
 def _check_chunk_size(chunk_size: Any) -> int:
@@ -69,62 +76,15 @@ def check_progress(progress: Any) -> Optional[Progress]:
     return progress  # type: ignore[no-any-return]
 
 
-def _destination(dest: Any) -> Path:
-    if not isinstance(dest, (str, os.PathLike)) or not os.fspath(dest):
-        raise UsageError(f"dest must be a file path (str or os.PathLike), got {dest!r}")
-    target = Path(os.fspath(dest)).expanduser()
-    if target.is_dir():
-        raise UsageError(f"dest {str(target)!r} is a directory; give the file's path")
-    if not target.parent.is_dir():
-        raise UsageError(f"dest's directory {str(target.parent)!r} does not exist")
-    return target
-
-
-class _Meta:
-    """The sidecar of a partial download: the source it came from and its validator and size."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def save(self, data: Mapping[str, Any]) -> None:
-        scratch = self.path.with_name(self.path.name + ".tmp")
-        scratch.write_text(json.dumps(dict(data)), encoding="utf-8")
-        os.replace(scratch, self.path)
-
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-
-
 def _source_id(adapter: Adapter, path: str, params: Any) -> str:
     """A digest of the URL and query (never the URL itself: it may carry a secret)."""
-    prepared = requests.Request("GET", adapter.url(path), params=params).prepare()
+    try:
+        prepared = requests.Request("GET", adapter.url(path), params=params).prepare()
+    except (requests.RequestException, ValueError, TypeError) as exc:
+        if isinstance(exc, UsageError):
+            raise
+        raise UsageError(f"invalid download request for {registry.url(path)}: {exc}") from None
     return hashlib.sha256((prepared.url or "").encode()).hexdigest()
-
-
-def _validator(headers: Mapping[str, str]) -> Optional[str]:
-    """What If-Range may carry: a strong ETag, else Last-Modified (RFC 9110 §13.1.5), else None."""
-    etag = headers.get("etag")
-    if etag and not etag.strip().startswith("W/"):
-        return etag.strip()
-    modified = headers.get("last-modified")
-    return modified.strip() if modified else None
-
-
-def _plain_length(response: requests.Response) -> Optional[int]:
-    """Content-Length of a body stored as sent (None when absent, bad, or under a content coding)."""
-    coding = response.headers.get("content-encoding", "identity").strip().lower()
-    length = response.headers.get("content-length", "").strip()
-    if coding not in ("", "identity") or not length.isdigit():
-        return None
-    return int(length)
 
 
 def _body_failure(exc: BaseException, url: str) -> TransportError:
@@ -151,7 +111,7 @@ class _Download:
         self.url = adapter.url(path)
         self.target = target
         self.part = target.with_name(target.name + PART_SUFFIX)
-        self.meta = _Meta(target.with_name(target.name + META_SUFFIX))
+        self.meta_path = target.with_name(target.name + META_SUFFIX)
         self.chunk_size = chunk_size
         self.progress = progress
         self.params = params
@@ -169,12 +129,17 @@ class _Download:
         self.options = options
         self.source = _source_id(adapter, path, params)
         self.started = adapter.clock()
+        self.sent = 0  # requests sent by this call
+        self.written = 0  # bytes written by this call
+        self.identity: Optional[files.Identity] = None  # the partial file this call wrote or checked
 
     def run(self) -> Path:
         """Request until the partial file is complete, then rename it; returns the final path."""
         failures = restarts = 0
+        broken: Optional[TransportError] = None
         while True:
             offset, meta = self.resume_point()
+            self.count_request(broken)
             opened = self.open(offset, meta)
             if isinstance(opened, str):
                 outcome = opened
@@ -185,16 +150,31 @@ class _Download:
                     except (ConnectionLost, ReadTimeout) as failure:
                         failures += 1
                         self.pause_or_raise(failure, failures)
+                        broken = failure
                         continue
+            broken = None
             if outcome == "done":
-                os.replace(self.part, self.target)
-                self.meta.remove()
+                self.finish()
                 return self.target
             if outcome == "restart":
                 restarts += 1
-                if restarts > 2:
+                if restarts > MAX_RESTARTS:
                     raise InvalidResponse(f"GET {registry.url(self.url)}: the server keeps answering ranges "
                                           "that do not fit the partial download", method="GET", url=self.url)
+
+    def count_request(self, broken: Optional[TransportError]) -> None:
+        """Allow one more request only while the requests so far brought enough bytes (FREE_REQUESTS)."""
+        if self.sent >= FREE_REQUESTS + self.written // MIN_PROGRESS:
+            why = (f"{self.sent} requests brought {self.written} bytes, and after the first {FREE_REQUESTS} a "
+                   f"download must gain {MIN_PROGRESS // 1024} KiB per request on average; stopping "
+                   "(the partial file is kept)")
+            url = registry.url(self.url)
+            if broken is not None:
+                raise type(broken)(f"{type(broken).__name__}: GET {url}: the body keeps breaking off: {why}",
+                                   method="GET", url=self.url)
+            raise InvalidResponse(f"GET {url}: the server answers with pieces too small to finish: {why}",
+                                  method="GET", url=self.url)
+        self.sent += 1
 
     def pause_or_raise(self, failure: TransportError, failures: int) -> None:
         """After the body broke off: wait and go on from the partial file, as the RetryPolicy allows.
@@ -205,9 +185,8 @@ class _Download:
                                              time_left=self.left(), random=self.adapter.random())
         if not decision.retry:
             raise failure
-        log.debug("download of %s broke off (%s); going on from byte %d after %.2fs cid=%s",
-                  registry.url(self.url), type(failure).__name__, self.part_size(), decision.delay,
-                  self.adapter.cid)
+        log.debug("download of %s broke off (%s) after %d bytes; going on after %.2fs cid=%s",
+                  registry.url(self.url), type(failure).__name__, self.written, decision.delay, self.adapter.cid)
         if decision.delay > 0:
             self.adapter.sleep(decision.delay)
 
@@ -219,35 +198,42 @@ class _Download:
                                 f"within the {self.limit:g}s deadline", method="GET", url=self.url)
 
     def discard(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.part.unlink()
-        self.meta.remove()
+        files.remove(self.part)
+        files.remove(self.meta_path)
+        self.identity = None
 
-    def part_size(self) -> int:
-        try:
-            return self.part.stat().st_size
-        except FileNotFoundError:
-            return 0
+    def begin(self, validator: Optional[str], total: Optional[int], *, coded: bool = False) -> None:
+        """A response starts the partial file from byte 0: drop the old one, record what proves the new one."""
+        self.discard()
+        if validator is not None and not coded:  # without a validator it is never resumed: nothing to record
+            files.write_json(self.meta_path, {"source": self.source, "validator": validator, "total": total,
+                                              "encoded": False})
 
     def resume_point(self) -> tuple[int, dict[str, Any]]:
-        """The size of the partial file worth resuming, and what is known about it."""
-        offset = self.part_size()
-        if not offset:
-            self.meta.remove()
+        """Where to go on from: the partial file's size when its sidecar proves what it holds, else 0.
+
+        A partial file is resumed only for this very URL, stored as sent, and with the validator
+        (strong ETag or Last-Modified) of the response that started it: without one nothing proves
+        the rest still belongs to it, so the download starts over from byte 0.
+        """
+        info = files.check(self.part)  # UsageError for a symlink, a FIFO, a hard link...
+        files.check(self.meta_path)
+        meta = files.load_meta(self.meta_path, self.source) if info is not None and info.st_size else {}
+        total = meta.get("total")
+        if info is None or not meta or (total is not None and info.st_size > total):
+            if info is not None and info.st_size:
+                log.debug("not resuming %s: nothing proves what its %d bytes hold", self.part, info.st_size)
+            self.discard()
             return 0, {}
-        meta = self.meta.load()
-        if meta.get("source") not in (None, self.source) or meta.get("encoded"):
-            self.discard()  # another URL's partial file, or one stored under a content coding
-            return 0, {}
-        return offset, meta
+        self.identity = files.identity_of(info)
+        return info.st_size, meta
 
     def open(self, offset: int, meta: Mapping[str, Any]) -> requests.Response | str:
         """Send the GET (ranged from ``offset`` when > 0); a 416 is settled here ("done"/"restart")."""
         send = {"Accept-Encoding": "identity", **self.headers}
         if offset:
             send["Range"] = f"bytes={offset}-"
-            if meta.get("validator"):
-                send["If-Range"] = str(meta["validator"])
+            send["If-Range"] = str(meta["validator"])
         left = self.left()
         if left is not None and left <= 0:
             raise self.out_of_time()
@@ -261,9 +247,9 @@ class _Download:
             refused = error.response
         # 416: nothing at or after ``offset``. The partial file is complete when the size agrees.
         headers = refused.headers if refused is not None else {}
-        found = _UNSATISFIED_RANGE.match(headers.get("content-range", ""))
-        size = int(found.group(1)) if found else None
-        if size == offset and meta.get("total") in (None, size):
+        size = ranges.unsatisfied_size(headers.get("content-range"))
+        validator = ranges.validator(headers)
+        if size == offset and meta.get("total") in (None, size) and validator in (None, meta["validator"]):
             self.report(offset, size)
             return "done"
         self.discard()
@@ -271,76 +257,113 @@ class _Download:
 
     def receive(self, response: requests.Response, offset: int, meta: Mapping[str, Any]) -> str:
         """Check a 2xx answer against the partial file and write its body: "done", "more" or "restart"."""
-        url = response.url
-        validator = _validator(response.headers)
-        if response.status_code != 206:  # the whole body, from byte 0
-            until = total = _plain_length(response)
-            coding = response.headers.get("content-encoding", "identity").strip().lower()
-            self.meta.save({"source": self.source, "validator": validator, "total": total,
-                            "encoded": coding not in ("", "identity")})
-            self.write(response, "wb", 0, until, total)
-            return "done"
-        found = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
-        if not found:
-            self.discard()
-            raise InvalidResponse(f"206 response to GET {registry.url(url)} without a valid Content-Range "
-                                  f"({response.headers.get('content-range')!r}); partial file discarded",
-                                  method="GET", url=url, status=206)
-        start, end = int(found.group(1)), int(found.group(2))
-        total = None if found.group(3) == "*" else int(found.group(3))
-        if start != offset or end < start or (total is not None and end >= total):
-            self.discard()
-            raise InvalidResponse(f"206 response to GET {registry.url(url)} holds bytes {start}-{end}/"
-                                  f"{found.group(3)}, not bytes {offset}- as asked; partial file discarded",
-                                  method="GET", url=url, status=206)
-        known = meta.get("validator")
-        if meta.get("total") not in (None, total) or (known and validator and validator != known):
-            self.discard()  # the resource changed, and the server ignored (or did not get) If-Range
-            return "restart"
-        if not meta:
-            self.meta.save({"source": self.source, "validator": validator, "total": total, "encoded": False})
-        self.write(response, "ab", offset, end + 1, total)
-        return "more" if total is not None and end + 1 < total else "done"
+        status = response.status_code
+        validator = ranges.validator(response.headers)
+        if status == 206:
+            return self.receive_range(response, offset, meta, validator)
+        if not 200 <= status < 300:
+            raise InvalidResponse(f"{status} response to GET {registry.url(response.url)}: not a download "
+                                  "(expected 200, or 206 to a range request)", method="GET", url=response.url,
+                                  status=status)
+        total = ranges.plain_length(response)  # the whole body, from byte 0
+        self.begin(validator, total, coded=ranges.coded(response))
+        self.write(response, 0, total, total)
+        return "done"
 
-    def write(
-        self, response: requests.Response, mode: str, offset: int, until: Optional[int], total: Optional[int]
-    ) -> None:
-        """Stream the body into the partial file under the deadline; ConnectionLost if it ends short of ``until``."""
+    def receive_range(
+        self, response: requests.Response, offset: int, meta: Mapping[str, Any], validator: Optional[str]
+    ) -> str:
+        """A 206: bytes ``start-end`` of ``total`` (``*``: unknown), which must go on from ``offset``."""
+        url = registry.url(response.url)
+        sent = ranges.content_range(response.headers.get("content-range"))
+        if sent is None or ranges.coded(response):
+            self.discard()
+            raise InvalidResponse(f"206 response to GET {url} without a valid Content-Range "
+                                  f"({response.headers.get('content-range', '')[:80]!r}) or under a content coding; "
+                                  "partial file discarded", method="GET", url=response.url, status=206)
+        start, end, total = sent.start, sent.end, sent.total
+        known = meta.get("total")
+        if (offset and validator != meta["validator"]) or (None not in (total, known) and total != known):
+            self.discard()  # the resource changed (or dropped its validator), and the server ignored If-Range
+            return "restart"
+        size = known if total is None else total
+        length = ascii_int(response.headers.get("content-length"))
+        beyond = size is not None and end >= size
+        if start != offset or end < start or beyond or length not in (None, end + 1 - start):
+            self.discard()
+            said = "" if length in (None, end + 1 - start) else f" in a {length}-byte body"
+            raise InvalidResponse(f"206 response to GET {url} holds bytes {sent.text}{said}, not bytes {offset}- as "
+                                  "asked; partial file discarded", method="GET", url=response.url, status=206)
+        complete = size is not None and end + 1 == size
+        if not offset:  # a 206 to a plain GET starts the partial file
+            if not complete and validator is None:
+                self.discard()
+                raise InvalidResponse(f"206 response to GET {url} holds bytes {sent.text} "
+                                      "without an ETag or Last-Modified: the rest cannot be asked for safely",
+                                      method="GET", url=response.url, status=206)
+            self.begin(validator, size)
+        self.write(response, offset, end + 1, size)
+        return "done" if complete else "more"
+
+    def write(self, response: requests.Response, offset: int, until: Optional[int], total: Optional[int]) -> None:
+        """Stream the body into the partial file (appended at ``offset`` > 0) under the deadline.
+
+        ConnectionLost if the body ends short of ``until``; InvalidResponse as soon as it runs past it.
+        """
         done = offset
-        self.report(done, total)
-        left = self.left()
-        alarm = watchdog.arm(max(left, 0.0), lambda: abort_response(response)) if left is not None else None
         url = response.url
-        try:
-            with self.part.open(mode) as sink:
-                try:
-                    for chunk in response.iter_content(self.chunk_size):
-                        if alarm is not None and alarm.fired:
-                            break
-                        sink.write(chunk)
-                        done += len(chunk)
-                        self.report(done, total)
-                except (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+        fd, self.identity = files.append(self.part, offset) if offset else files.create(self.part)
+        with os.fdopen(fd, "ab" if offset else "wb") as sink:
+            self.report(done, total)
+            left = self.left()
+            alarm = watchdog.arm(max(left, 0.0), lambda: abort_response(response)) if left is not None else None
+            try:
+                for chunk in response.iter_content(self.chunk_size):
                     if alarm is not None and alarm.fired:
-                        raise self.out_of_time() from exc
-                    raise _body_failure(exc, url) from exc
-                except (OSError, ValueError) as exc:
-                    if alarm is None or not alarm.fired:
-                        raise  # e.g. the local disk is full: not the server's doing
+                        break
+                    if until is not None and done + len(chunk) > until:
+                        done += len(chunk)
+                        break
+                    sink.write(chunk)
+                    done += len(chunk)
+                    self.written += len(chunk)
+                    self.report(done, total)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+                if alarm is not None and alarm.fired:
                     raise self.out_of_time() from exc
-        finally:
-            if alarm is not None:
-                alarm.cancelled = True
+                raise _body_failure(exc, url) from exc
+            except (OSError, ValueError) as exc:
+                if alarm is None or not alarm.fired:
+                    raise  # e.g. the local disk is full: not the server's doing
+                raise self.out_of_time() from exc
+            finally:
+                if alarm is not None:
+                    alarm.cancelled = True
+        if until is not None and done > until:
+            self.discard()
+            raise InvalidResponse(f"GET {registry.url(url)}: the body runs past the announced {until} bytes; "
+                                  "partial file discarded", method="GET", url=url, status=response.status_code)
         if alarm is not None and alarm.fired and (until is None or done < until):
             raise self.out_of_time()  # (a body complete just as the deadline passed is kept)
         if until is not None and done < until:
             raise ConnectionLost(f"ConnectionLost: GET {registry.url(url)}: the body ended at byte {done} of "
                                  f"{until}", method="GET", url=url)
-        if until is not None and done > until:
-            self.discard()
-            raise InvalidResponse(f"GET {registry.url(url)}: the body ran to byte {done}, past the announced "
-                                  f"{until}; partial file discarded", method="GET", url=url,
-                                  status=response.status_code)
+
+    def finish(self) -> None:
+        """Rename the complete partial file into place, if it is still the very file this call wrote or checked.
+
+        The rename replaces ``dest`` itself (a symlink there is replaced, never written through).
+        """
+        info = files.check(self.part)
+        if info is None or self.identity is None or files.identity_of(info) != self.identity:
+            raise UsageError(f"refusing to move {str(self.part)!r} into place: it was replaced or removed "
+                             "during the download")
+        try:
+            os.replace(self.part, self.target)
+        except OSError as exc:
+            raise UsageError(f"cannot move the download into place at {str(self.target)!r}: "
+                             f"{exc.strerror or exc}") from None
+        files.remove(self.meta_path)
 
     def report(self, done: int, total: Optional[int]) -> None:
         if self.progress is not None:
@@ -363,20 +386,34 @@ def download(
     is never a truncated file (it is replaced when it exists). A body shorter than its
     Content-Length (or Content-Range) raises ConnectionLost, like any connection lost mid-body.
 
-    Resuming: when ``dest.part`` exists, the request carries ``Range: bytes=<its size>-`` and,
-    when the first response gave one, ``If-Range`` with its strong ETag or Last-Modified (kept in
-    ``dest.part.meta``). A 206 whose Content-Range starts elsewhere raises InvalidResponse (and
-    the partial file is dropped); a 200 starts over from byte 0; a 416 means the partial file was
-    already complete. Within one call, a connection lost or a read timeout mid-body is resumed
-    the same way as the client's RetryPolicy allows; the deadline (``deadline``, else the
-    client's) covers the whole download, body included, and when it cuts the download short the
-    partial file is kept for the next call. ``progress(done, total)`` is called before the first
-    byte and after every chunk (``total`` None when unknown). The file is not fsync'ed.
+    Resuming: ``dest.part`` is resumed only when the response that started it gave a validator
+    (a strong ETag, else Last-Modified, kept with its size in ``dest.part.meta``); the request then
+    carries ``Range: bytes=<its size>-`` and ``If-Range`` with that validator. Without one, or for
+    a partial file nothing is known about, the download starts over from byte 0 (nothing proves
+    the rest belongs to the same file). A 206 must carry the same validator (else the download
+    starts over) and a Content-Range starting at that size (else InvalidResponse, and the partial
+    file is dropped); a 200 starts over from byte 0; a 416 means the partial file was already
+    complete. A download is complete only when a Content-Range total, or the first response's
+    Content-Length, says so: a range of unknown total is followed up. Within one call, a
+    connection lost or a read timeout mid-body is resumed the same way as the client's RetryPolicy
+    allows. The requests of one call are bounded by progress: after ``FREE_REQUESTS``, each must
+    have brought ``MIN_PROGRESS`` bytes on average (InvalidResponse, or the body failure, otherwise).
+
+    The deadline (``deadline``, else the client's) covers the whole download, body included, and
+    when it cuts the download short the partial file is kept for the next call.
+    ``progress(done, total)`` is called before the first byte and after every chunk (``total``
+    None when unknown). The file is not fsync'ed. A symlink, FIFO or hard-linked file planted at
+    ``dest.part`` or ``dest.part.meta`` raises UsageError; nothing is written through it.
     """
     _check_chunk_size(chunk_size)
     check_progress(progress)
     if not isinstance(path, str):
         raise UsageError(f"path must be a string, got {type(path).__name__}")
-    target = _destination(dest)
+    headers = options.get("headers")
+    ranged = sorted(name for name in (headers if isinstance(headers, Mapping) else {})
+                    if str(name).lower() in ("range", "if-range"))
+    if ranged:
+        raise UsageError(f"headers must not set {', '.join(ranged)}: download() asks for ranges itself")
+    target = files.destination(dest)
     return _Download(adapter, path, target, chunk_size=chunk_size, progress=progress, params=params,
                      options=options).run()

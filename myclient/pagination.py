@@ -1,20 +1,25 @@
 """Pagination: the lazy Paginator that walks a collection one page at a time, with a resumable checkpoint.
 
 It never holds more than the current page, sends every page through the adapter (so retries, auth
-refresh and the deadline apply per page) and never follows a next link to another origin.
+refresh and the deadline apply per page), never follows a next link to another origin and never
+walks in a circle: a next page that repeats one already fetched in the walk raises InvalidResponse.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from .exceptions import UsageError
+from ._urls import origin_of
+from .exceptions import MyClientError, UsageError
 from .redaction import registry
 from .results import decode_body
 from .settings import CALL_OPTIONS, unknown_option
@@ -37,6 +42,8 @@ __all__ = [
 
 #: Version of the checkpoint format (the ``"v"`` key); a checkpoint of another version is refused.
 CHECKPOINT_VERSION = 1
+#: Page requests a walk remembers exactly (as 16-byte digests, oldest forgotten first) to catch a loop.
+REMEMBERED_PAGES = 10_000
 
 
 @dataclass
@@ -58,6 +65,45 @@ class Page:
     next: Optional[PageRequest]
     total: Optional[int] = None
     skipped: int = 0
+
+
+# -- loop detection -----------------------------------------------------------------------------
+
+
+class _Seen:
+    """The page requests fetched in one walk, to refuse a next page that was fetched already.
+
+    Memory is bounded: the last ``REMEMBERED_PAGES`` requests are remembered exactly, so a repeat
+    among them is caught before it is sent. A longer loop is still caught, within two of its
+    turns, by Brent's method: one request kept aside, moved forward at pages 1, 2, 4, 8, ...
+    """
+
+    def __init__(self, capacity: Optional[int] = None) -> None:
+        self._capacity = REMEMBERED_PAGES if capacity is None else capacity
+        self._recent: OrderedDict[bytes, int] = OrderedDict()
+        self._kept: Optional[tuple[bytes, int]] = None
+        self._stride = 1
+
+    def add(self, key: bytes, number: int) -> None:
+        """Remember that page ``number`` of the walk was fetched with the request ``key``."""
+        self._recent[key] = number
+        self._recent.move_to_end(key)
+        if len(self._recent) > self._capacity:
+            self._recent.popitem(last=False)
+        if self._kept is None or number - self._kept[1] >= self._stride:
+            self._kept = (key, number)
+            self._stride *= 2
+
+    def find(self, key: bytes) -> Optional[int]:
+        """The page number fetched with the request ``key``, if remembered."""
+        found = self._recent.get(key)
+        if found is None and self._kept is not None and self._kept[0] == key:
+            found = self._kept[1]
+        return found
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()[:16]
 
 
 # -- the paginator ------------------------------------------------------------------------------
@@ -105,6 +151,12 @@ class Paginator(Iterator[Any]):
     fetched in this run). ``checkpoint`` is, at any moment, a small JSON-serialisable dict saying
     where the walk stands; ``resume=`` a saved one continues exactly after the last item (or page)
     handed out: nothing lost, nothing repeated, as long as the server's pages did not change.
+
+    A walk never loops: when the next page's request (URL and query, whatever their order) is
+    one already fetched in this walk (``/a`` -> ``/b`` -> ``/a``, a cursor that comes back), or a
+    PageNumber/Offset page repeats the previous page byte for byte (the server ignores the page
+    parameter), the page is not handed out and InvalidResponse is raised. Memory stays bounded
+    (see ``_Seen``); a resumed walk remembers the pages fetched since it resumed.
     """
 
     def __init__(
@@ -151,6 +203,8 @@ class Paginator(Iterator[Any]):
         self._run_items = 0
         self._run_pages = 0
         self._mode: Optional[str] = None
+        self._seen = _Seen()
+        self._last_body: Optional[tuple[int, bytes]] = None  # (page number, body digest): PageNumber/Offset
 
     # -- checkpoint -----------------------------------------------------------------------
     @property
@@ -177,8 +231,8 @@ class Paginator(Iterator[Any]):
         if isinstance(resume, str):
             try:
                 resume = json.loads(resume)
-            except ValueError as exc:
-                raise UsageError(f"resume is not a checkpoint (invalid JSON: {exc})") from None
+            except (ValueError, RecursionError) as exc:
+                raise UsageError(f"resume is not a checkpoint (invalid JSON: {type(exc).__name__})") from None
         if not isinstance(resume, Mapping):
             raise UsageError(f"resume must be a checkpoint dict (paginator.checkpoint), got {type(resume).__name__}")
         if resume.get("v") != CHECKPOINT_VERSION:
@@ -211,6 +265,37 @@ class Paginator(Iterator[Any]):
     def _budget(self) -> Optional[int]:
         return None if self.max_items is None else self.max_items - self._run_items
 
+    def _key(self, request: PageRequest) -> Optional[bytes]:
+        """A digest of the request as sent (origin, path, sorted query); None when it cannot be sent."""
+        try:
+            url = requests.Request("GET", self._adapter.url(request.url), params=request.params).prepare().url
+            parts = urlsplit(url or "")
+            query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+        except (MyClientError, requests.RequestException, ValueError, TypeError):
+            return None  # fetching it raises the right error (CrossOriginError, ...)
+        canonical = json.dumps([origin_of(url or ""), parts.path, query])
+        return _digest(canonical.encode("utf-8", "surrogatepass"))
+
+    def _check_loop(self, response: requests.Response, content: bytes, following: Optional[PageRequest]) -> None:
+        """InvalidResponse when the walk would go round in a circle (see the class docstring)."""
+        if self.strategy.counted:
+            body = (self._number, _digest(content)) if content and not content.isspace() else None
+            repeated = body is not None and self._last_body == (self._number - 1, body[1])
+            self._last_body = body
+            if repeated:
+                raise invalid(response, f"this page is the previous page again, byte for byte: the server seems "
+                                        f"to ignore the paging parameters of {self.strategy!r}; stopping "
+                                        "instead of looping")
+        if following is None:
+            return
+        key = self._key(following)
+        number = None if key is None else self._seen.find(key)
+        if number == self._number:
+            raise invalid(response, "the next page is this same page again; stopping instead of looping")
+        if number is not None:
+            raise invalid(response, f"the next page ({registry.url(following.url)}) repeats page {number} of "
+                                    "this walk; stopping instead of looping")
+
     def _fetch(self, request: PageRequest) -> Page:
         """GET one page and decode it; the response is closed before returning."""
         response = self._adapter.request_raw("GET", request.url, params=request.params, **self._call)
@@ -221,8 +306,10 @@ class Paginator(Iterator[Any]):
             following = self.strategy.next(request, response, body, items, total)
         finally:
             response.close()
-        if following == request:
-            raise invalid(response, "the next page is this same page again; stopping instead of looping")
+        key = self._key(request)
+        if key is not None:
+            self._seen.add(key, self._number)
+        self._check_loop(response, response.content or b"", following)
         skipped = min(self._skip, len(items))
         return Page(items=items[skipped:] if skipped else items, number=self._number, status=response.status_code,
                     url=response.url, headers=response.headers, request=request, next=following, total=total,

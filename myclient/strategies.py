@@ -6,13 +6,14 @@ never send anything and keep no progress: the Paginator in pagination.py does th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple, Optional
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
 
+from ._parse import ascii_int
+from ._urls import origin_of
 from .exceptions import InvalidResponse, UsageError
 from .redaction import registry
 
@@ -67,22 +68,46 @@ def dig(doc: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(value, Mapping) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
+            continue
+        index = ascii_int(part) if isinstance(value, list) else None  # "0".."9" only, never "²"
+        if index is None or index >= len(value):
             return MISSING
+        value = value[index]
     return value
 
 
 def as_int(value: Any) -> Optional[int]:
-    """A non-negative int from a JSON number or a header string; None if it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    return value if isinstance(value, int) and value >= 0 else None
+    """A non-negative int from a JSON number or a header string (ASCII digits only); None if it is not one."""
+    return ascii_int(value)
+
+
+#: Longest next link followed (a real one is far shorter; anything longer is refused, not sent).
+MAX_LINK_CHARS = 8192
+
+
+def resolve_link(response: requests.Response, link: str) -> str:
+    """The absolute http(s) URL a next link points to, resolved against the page's URL.
+
+    Whatever the server wrote, this returns a URL or raises InvalidResponse: a link with
+    whitespace or control characters, one that does not parse (``http://[::1``), that is not
+    http(s) with a host and a valid port, or that carries credentials. The fragment is dropped.
+    Whether the URL is on the client's origin is checked when it is fetched (CrossOriginError).
+    """
+    if len(link) > MAX_LINK_CHARS:
+        raise invalid(response, f"the next link is {len(link)} characters long (at most {MAX_LINK_CHARS})")
+    shown = registry.url(link)
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in link):
+        raise invalid(response, f"the next link {shown!r} is not a valid URL (whitespace or control characters)")
+    try:
+        resolved = urldefrag(urljoin(response.url, link)).url
+        parts = urlsplit(resolved)
+    except ValueError as exc:
+        raise invalid(response, f"the next link {shown!r} is not a valid URL ({exc})") from None
+    if origin_of(resolved) is None:
+        raise invalid(response, f"the next link {shown!r} is not an http(s) URL with a host and a valid port")
+    if "@" in parts.netloc:
+        raise invalid(response, f"the next link {registry.url(resolved)!r} carries credentials; not following it")
+    return resolved
 
 
 def invalid(response: requests.Response, message: str) -> InvalidResponse:
@@ -109,6 +134,10 @@ class Strategy:
 
     #: The name recorded in checkpoints, so a checkpoint cannot resume another kind of walk.
     name: ClassVar[str] = ""
+    #: Whether the next request is computed from a counter (page number, offset) rather than read
+    #: from the page: such a walk never repeats a request, so a server that ignores the counter is
+    #: caught by its pages repeating instead (see Paginator).
+    counted: ClassVar[bool] = False
 
     def __init__(
         self, *, items: Optional[str] = None, total: Optional[str] = None,
@@ -176,8 +205,10 @@ class LinkHeader(Strategy):
     """RFC 8288 ``Link: <url>; rel="next"`` (GitHub, GitLab, json-server, ...).
 
     The next URL is resolved against the page's URL and must be on the client's origin
-    (CrossOriginError otherwise, before anything is sent there). A response without a next link
-    is the last page, so a server that does not paginate gives exactly one page.
+    (CrossOriginError otherwise, before anything is sent there); a link that is not a valid
+    http(s) URL is InvalidResponse (see ``resolve_link``), raised when the page carrying it is
+    fetched, before its items are handed out. A response without a next link is the last page,
+    so a server that does not paginate gives exactly one page.
     """
 
     name = "link"
@@ -197,7 +228,7 @@ class LinkHeader(Strategy):
         url = link.get("url", "").strip()
         if not url:
             return None
-        return PageRequest(urljoin(response.url, url), None)
+        return PageRequest(resolve_link(response, url), None)
 
 
 class Cursor(Strategy):
@@ -259,6 +290,7 @@ class PageNumber(Strategy):
     """
 
     name = "page"
+    counted = True
 
     def __init__(
         self, *, param: str = "page", size_param: Optional[str] = None, size: Optional[int] = None,
@@ -311,6 +343,7 @@ class Offset(Strategy):
     """
 
     name = "offset"
+    counted = True
 
     def __init__(
         self, *, offset_param: str = "offset", limit_param: str = "limit", limit: int = 100, start: int = 0,

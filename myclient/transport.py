@@ -325,6 +325,8 @@ class RequestsTransport:
             if _urls.origin_of(target) is None or _urls.connected_origin(
                     requests.Request("GET", target).prepare().url or "") is None:
                 raise ValueError("not an http(s) URL with a valid host")
+            if "@" in _urls.authority(target):
+                raise ValueError("a redirect must not carry credentials in its URL")
         except (ValueError, UnicodeError, requests.RequestException) as exc:
             if isinstance(exc, MyClientError):
                 raise

@@ -115,8 +115,8 @@ class MockTransport:
     def add(self, method: str, target: str, *, status: int = 200, json: Any = None, body: bytes | str | None = None,
             headers: Mapping[str, str] | None = None, answers: Iterable[Answer] | None = None) -> Route:
         """Register a route (method ``"*"`` matches any); returns it (``route.calls`` counts its calls)."""
-        listed = list(answers) if answers is not None else [MockResponse(status, json=json, body=body,
-                                                                         headers=headers)]
+        listed: list[Answer] = list(answers) if answers is not None else [
+            MockResponse(status, json=json, body=body, headers=headers)]
         if not listed:
             raise UsageError("a route needs at least one answer")
         route = Route(method.upper(), target, listed)

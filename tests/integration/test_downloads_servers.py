@@ -1,9 +1,11 @@
 """Downloads against real servers: httpbin (/range, /stream-bytes, /drip), nginx static files with Range and
-If-Range (an interrupted download resumed, a changed file restarted), and a broken body from WireMock."""
+If-Range (an interrupted download resumed, a changed file restarted, a partial file without a validator
+started over, links planted at the partial file refused), and a broken body from WireMock."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -39,16 +41,35 @@ class Calls:
 # -- httpbin -------------------------------------------------------------------------------------
 
 
+def _sidecar(client: myclient.Client, dest: Path, path: str, validator: str, total: int | None) -> None:
+    """What an earlier, interrupted download of ``path`` left next to ``dest.part``."""
+    from myclient.downloads import _source_id
+
+    meta = {"source": _source_id(client.adapter, path, None), "validator": validator, "total": total,
+            "encoded": False}
+    dest.with_name(dest.name + META_SUFFIX).write_text(json.dumps(meta))
+
+
 def test_httpbin_range_downloads_whole_and_resumes_with_206(httpbin_url: str, tmp_path: Path) -> None:
     client = myclient.Client(httpbin_url)
     dest = tmp_path / "range.bin"
     assert client.download("/range/5000", dest, chunk_size=1000).read_bytes() == _alphabet(5000)
+    resumed = tmp_path / "resumed.bin"
     (tmp_path / ("resumed.bin" + PART_SUFFIX)).write_bytes(_alphabet(1234))
+    _sidecar(client, resumed, "/range/5000", "range5000", 5000)  # httpbin's ETag for /range/5000
     progress = Calls()
-    resumed = client.download("/range/5000", tmp_path / "resumed.bin", progress=progress)
-    assert resumed.read_bytes() == _alphabet(5000)
+    assert client.download("/range/5000", resumed, progress=progress).read_bytes() == _alphabet(5000)
     assert progress.calls[0] == (1234, 5000) and progress.calls[-1] == (5000, 5000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["range.bin", "resumed.bin"]
+
+
+def test_httpbin_a_partial_file_without_a_sidecar_is_downloaded_again(httpbin_url: str, tmp_path: Path) -> None:
+    dest = tmp_path / "again.bin"
+    (tmp_path / ("again.bin" + PART_SUFFIX)).write_bytes(b"not what the server has")
+    progress = Calls()
+    assert myclient.Client(httpbin_url).download("/range/5000", dest, progress=progress).read_bytes() == (
+        _alphabet(5000))
+    assert progress.calls[0] == (0, 5000)
 
 
 def test_httpbin_stream_bytes_without_a_length(httpbin_url: str, tmp_path: Path) -> None:
@@ -155,10 +176,43 @@ def test_a_file_changed_between_calls_is_downloaded_again_from_the_start(
 def test_a_complete_partial_file_is_settled_by_416(static_server: StaticServer, tmp_path: Path) -> None:
     name = f"small-{os.getpid()}.txt"
     (static_server.www / name).write_bytes(b"complete already\n")
+    etag = requests.head(f"{static_server.url}/files/{name}", timeout=10).headers["ETag"]
+    client = myclient.Client(static_server.url)
     (tmp_path / ("s.txt" + PART_SUFFIX)).write_bytes(b"complete already\n")
-    got = myclient.Client(static_server.url).download(f"/files/{name}", tmp_path / "s.txt")
+    _sidecar(client, tmp_path / "s.txt", f"/files/{name}", etag, 17)
+    got = client.download(f"/files/{name}", tmp_path / "s.txt")
     assert got.read_bytes() == b"complete already\n"
-    assert _last(static_server, f"/files/{name}")["status"] == 416
+    entry = _last(static_server, f"/files/{name}")
+    assert (entry["status"], entry["if_range"]) == (416, etag)
+
+
+def test_a_partial_file_nothing_proves_is_downloaded_again_from_byte_zero(
+    static_server: StaticServer, big_file: tuple[str, bytes], tmp_path: Path
+) -> None:
+    name, data = big_file
+    dest = tmp_path / "big.bin"
+    (tmp_path / ("big.bin" + PART_SUFFIX)).write_bytes(os.urandom(MiB))  # no sidecar: whose bytes are these?
+    got = myclient.Client(static_server.url).download(f"/files/{name}", dest)
+    assert _sha(got.read_bytes()) == _sha(data)
+    entry = _last(static_server, f"/files/{name}")
+    assert (entry["status"], entry["range"], entry["sent"]) == (200, "", len(data))
+
+
+@pytest.mark.parametrize("planted", [PART_SUFFIX, META_SUFFIX])
+def test_a_symlink_planted_next_to_the_destination_is_refused(
+    static_server: StaticServer, tmp_path: Path, planted: str
+) -> None:
+    name = f"planted-{os.getpid()}.txt"
+    (static_server.www / name).write_bytes(b"served content\n")
+    victim = tmp_path / "precious.txt"
+    victim.write_bytes(b"precious\n")
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / ("out.txt" + planted)).symlink_to(victim)
+    with pytest.raises(myclient.UsageError, match="symbolic link"):
+        myclient.Client(static_server.url).download(f"/files/{name}", folder / "out.txt")
+    assert victim.read_bytes() == b"precious\n" and not (folder / "out.txt").exists()
+    assert not [e for e in static_server.log_entries() if e["uri"] == f"/files/{name}"]  # nothing was asked for
 
 
 def test_a_missing_file_is_not_found_and_leaves_nothing(static_server: StaticServer, tmp_path: Path) -> None:

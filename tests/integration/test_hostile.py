@@ -80,7 +80,7 @@ def test_redirect_and_link_to_a_backslash_authority_never_send_credentials() -> 
             client = _client(api.url, token="bearer-secret-0123456789", headers={"X-Gateway-Key": "gw-secret-42"})
             with pytest.raises(myclient.MyClientError):
                 client.adapter.get("/redirect")
-            with pytest.raises(myclient.CrossOriginError):
+            with pytest.raises((myclient.CrossOriginError, myclient.InvalidResponse)):
                 list(client.paginate("/list"))
             tampered = {"v": 1, "strategy": "link", "path": "/list", "skip": 0, "page": 2, "items": 1,
                         "request": {"url": f"http://localhost:{evil.port}\\@127.0.0.1:{api.port}/x", "params": None}}

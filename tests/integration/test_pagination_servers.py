@@ -152,3 +152,67 @@ def test_a_failing_page_is_retried_like_any_call(wiremock_admin: WireMockAdmin, 
     assert _ids(list(client.paginate("/feed", strategy=Cursor(next="paging.next", limit_param="limit",
                                                                       limit=3)))) == list(range(1, 13))
     assert wiremock_admin.count("GET", "/feed") == 5
+
+
+# -- pages that would make a walk loop, or hostile pages ------------------------------------------------
+
+
+def test_json_server_ignoring_the_offset_parameter_is_refused_not_walked(json_server: JsonServer) -> None:
+    # json-server knows _start, not _skip: every page is the first 40 posts (and X-Total-Count says 250).
+    strategy = Offset(offset_param="_skip", limit_param="_limit", limit=40)
+    walk = myclient.Client(json_server.url).paginate("/posts", strategy=strategy)
+    with pytest.raises(myclient.InvalidResponse, match=r"previous page again.*ignore the paging parameters"):
+        list(walk)
+    assert walk.checkpoint["items"] == 40  # the first page only, never the same posts twice
+
+
+def _page(admin: WireMockAdmin, path: str, items: list[int], link: str | None = None,
+          body: str | None = None, **headers: str) -> None:
+    if link is not None:
+        headers["Link"] = f'<{link}>; rel="next"'
+    response: dict[str, Any] = {"status": 200, "headers": {"Content-Type": "application/json", **headers}}
+    response["body"] = json.dumps(items) if body is None else body
+    admin.stub({"request": {"method": "GET", "url": path}, "response": response})
+
+
+def test_link_headers_that_come_back_to_an_earlier_page_are_refused(
+    wiremock_admin: WireMockAdmin, wiremock: Any
+) -> None:
+    _page(wiremock_admin, "/loop/a", [1], link=f"{wiremock.url}/loop/b")
+    _page(wiremock_admin, "/loop/b", [2], link="/loop/c?x=1&y=2")
+    _page(wiremock_admin, "/loop/c?x=1&y=2", [3], link="/loop/a")
+    walk = myclient.Client(wiremock.url).paginate("/loop/a", max_pages=100)
+    assert [next(walk), next(walk)] == [1, 2]
+    with pytest.raises(myclient.InvalidResponse, match="repeats page 1 of this walk"):
+        next(walk)
+    assert [r["url"] for r in wiremock_admin.requests("GET")] == ["/loop/a", "/loop/b", "/loop/c?x=1&y=2"]
+
+
+def test_a_cursor_that_comes_back_is_refused(wiremock_admin: WireMockAdmin, wiremock: Any) -> None:
+    for cursor, following in [(None, "c2"), ("c2", "c3"), ("c3", "c2")]:
+        query = {"cursor": {"absent": True} if cursor is None else {"equalTo": cursor}}
+        wiremock_admin.stub({
+            "request": {"method": "GET", "urlPath": "/ring", "queryParameters": query},
+            "response": {"status": 200, "jsonBody": {"data": [cursor or "c1"], "next": following},
+                         "headers": {"Content-Type": "application/json"}},
+        })
+    walk = myclient.Client(wiremock.url).paginate("/ring", strategy=Cursor(next="next"), max_pages=100)
+    with pytest.raises(myclient.InvalidResponse, match="repeats page 2 of this walk"):
+        list(walk)
+    assert wiremock_admin.count("GET", "/ring") == 3
+
+
+@pytest.mark.parametrize("link", ["http://[::1", "http://a b/", "javascript:alert(1)", "http://[::1]:99999/x"])
+def test_a_next_link_that_is_not_a_valid_url_is_invalid_response(
+    wiremock_admin: WireMockAdmin, wiremock: Any, link: str
+) -> None:
+    _page(wiremock_admin, "/bad-link", [1, 2], link=link)
+    with pytest.raises(myclient.InvalidResponse, match="the next link"):
+        list(myclient.Client(wiremock.url).paginate("/bad-link"))
+    assert wiremock_admin.count("GET", "/bad-link") == 1
+
+
+def test_a_page_nested_too_deeply_is_invalid_response(wiremock_admin: WireMockAdmin, wiremock: Any) -> None:
+    _page(wiremock_admin, "/deep", [], body="[" * 50_000 + "]" * 50_000)
+    with pytest.raises(myclient.InvalidResponse, match="nested too deeply"):
+        list(myclient.Client(wiremock.url).paginate("/deep"))

@@ -365,3 +365,126 @@ def test_the_deadline_applies_to_each_page_not_to_the_whole_walk(rs: responses.R
     with pytest.raises(myclient.DeadlineExceeded):
         list(client.paginate("/things", strategy=Offset(limit=5), deadline=0.5))
     assert len(api.requests) == 5
+
+
+# -- hostile pages: only MyClientError escapes, and a walk never goes round in circles ------------
+
+
+@pytest.mark.parametrize("count", ["²³¹", "١٢", "9" * 5000, "-3", "1e3", "0x10", "12abc"])
+def test_a_total_that_is_not_ascii_digits_is_ignored(rs: responses.RequestsMock, count: str) -> None:
+    rs.get(f"{BASE}/t", json=[1, 2], headers={"X-Total-Count": count},
+           match=[responses.matchers.query_param_matcher({"offset": "0", "limit": "5"})])
+    rs.get(f"{BASE}/b", json={"rows": [1], "total": count})
+    pages = list(_client().paginate("/t", strategy=Offset(limit=5)).pages())
+    assert [(p.items, p.total) for p in pages] == [([1, 2], None)]  # a short page ends the walk instead
+    pages = list(_client().paginate("/b", strategy=LinkHeader(items="rows", total="total")).pages())
+    assert [(p.items, p.total) for p in pages] == [([1], None)]
+
+
+def test_a_list_index_in_a_dotted_path_is_ascii_digits_only(rs: responses.RequestsMock) -> None:
+    rs.get(f"{BASE}/d", json={"results": [[1, 2]]})
+    assert list(_client().paginate("/d", strategy=LinkHeader(items="results.0"))) == [1, 2]
+    with pytest.raises(myclient.InvalidResponse, match=r"no 'results\.²' key"):
+        list(_client().paginate("/d", strategy=LinkHeader(items="results.²")))
+
+
+def test_a_page_nested_too_deeply_is_invalid_response(rs: responses.RequestsMock) -> None:
+    rs.get(f"{BASE}/deep", body="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    with pytest.raises(myclient.InvalidResponse, match="nested too deeply"):
+        list(_client().paginate("/deep"))
+
+
+def test_a_checkpoint_nested_too_deeply_is_a_usage_error() -> None:
+    with pytest.raises(myclient.UsageError, match="not a checkpoint"):
+        _client().paginate("/x", resume="[" * 100_000)
+
+
+@pytest.mark.parametrize("link", [
+    "<http://[::1>",                       # does not parse
+    "<http://[::1]:99999/v1/x>",           # port out of range
+    "<https://api.example/v1/a b>",        # whitespace
+    "<https://api.example/v1/\x7f>",       # control character
+    "<javascript:alert(1)>",               # not http(s)
+    "<mailto:x@api.example>",
+    "<http://:80/v1/x>",                   # no host
+    "<https://user:pw@api.example/v1/x>",  # credentials in a next link
+    "<https://api.example/" + "x" * 9000 + ">",
+])
+def test_a_next_link_that_is_not_a_valid_http_url_is_invalid_response(
+    rs: responses.RequestsMock, link: str
+) -> None:
+    rs.get(f"{BASE}/l", json=[1], headers={"Link": f'{link}; rel="next"'})
+    with pytest.raises(myclient.InvalidResponse, match="the next link"):
+        list(_client().paginate("/l"))
+    assert len(rs.calls) == 1  # nothing sent to it
+
+
+def test_a_next_link_with_a_fragment_is_followed_without_it(rs: responses.RequestsMock) -> None:
+    rs.get(f"{BASE}/f", json=[1], headers={"Link": '</v1/f?p=2#top>; rel="next"'},
+           match=[responses.matchers.query_string_matcher("")])
+    rs.get(f"{BASE}/f", json=[2], match=[responses.matchers.query_string_matcher("p=2")])
+    walk = _client().paginate("/f")
+    assert list(walk) == [1, 2]
+    assert rs.calls[1].request.url == f"{BASE}/f?p=2"
+
+
+def _links(rs: responses.RequestsMock, chain: dict[str, str | None]) -> None:
+    """Pages at BASE + path, each with a next link to the next path (relative, as servers often send)."""
+    for index, (path, following) in enumerate(chain.items()):
+        query = urlsplit(path).query
+        headers = {"Link": f'</v1{following}>; rel="next"'} if following else {}
+        rs.get(f"{BASE}{urlsplit(path).path}", json=[index], headers=headers,
+               match=[responses.matchers.query_string_matcher(query)])
+
+
+def test_a_next_link_back_to_an_earlier_page_is_refused(rs: responses.RequestsMock) -> None:
+    _links(rs, {"/a": "/b", "/b": "/a"})  # /a -> /b -> /a -> ...
+    walk = _client().paginate("/a", max_pages=50)
+    assert next(walk) == 0
+    with pytest.raises(myclient.InvalidResponse, match=r"repeats page 1 of this walk"):
+        next(walk)
+    assert [urlsplit(c.request.url).path for c in rs.calls] == ["/v1/a", "/v1/b"]
+    assert walk.checkpoint["page"] == 2  # /b was not handed out: resuming fetches it again
+
+
+def test_a_repeat_is_caught_whatever_the_order_of_the_query(rs: responses.RequestsMock) -> None:
+    _links(rs, {"/a?x=1&y=2": "/b", "/b": "/c", "/c": "/a?y=2&x=1"})
+    with pytest.raises(myclient.InvalidResponse, match="repeats page 1"):
+        list(_client().paginate("/a", {"x": 1, "y": 2}, max_pages=50))
+    assert len(rs.calls) == 3
+
+
+def test_a_loop_longer_than_the_remembered_pages_is_still_caught(
+    rs: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from myclient import pagination
+
+    monkeypatch.setattr(pagination, "REMEMBERED_PAGES", 3)
+    ring = [f"/p{i}" for i in range(10)]  # p0 -> p1 -> ... -> p9 -> p0: ten pages, three remembered
+    _links(rs, {path: ring[(i + 1) % 10] for i, path in enumerate(ring)})
+    walk = _client().paginate("/p0", max_pages=1000)
+    with pytest.raises(myclient.InvalidResponse, match="repeats page"):
+        list(walk)
+    assert 10 < len(rs.calls) <= 30  # caught within two turns of the loop
+    assert len(walk._seen._recent) == 3
+
+
+def test_a_cursor_that_comes_back_is_refused(rs: responses.RequestsMock) -> None:
+    rs.get(f"{BASE}/c", json={"data": [1], "next_cursor": "c2"}, match=[responses.matchers.query_string_matcher("")])
+    rs.get(f"{BASE}/c", json={"data": [2], "next_cursor": "c3"},
+           match=[responses.matchers.query_string_matcher("cursor=c2")])
+    rs.get(f"{BASE}/c", json={"data": [3], "next_cursor": "c2"},
+           match=[responses.matchers.query_string_matcher("cursor=c3")])
+    with pytest.raises(myclient.InvalidResponse, match="repeats page 2"):
+        list(_client().paginate("/c", strategy=Cursor(), max_pages=50))
+    assert len(rs.calls) == 3
+
+
+@pytest.mark.parametrize("strategy", [PageNumber(size_param="n", size=2), Offset(limit=2)], ids=repr)
+def test_a_server_that_ignores_the_page_parameter_is_refused(rs: responses.RequestsMock, strategy: Any) -> None:
+    rs.get(re.compile(re.escape(f"{BASE}/same") + r"(\?.*)?$"), json=[1, 2])  # always the first page, no total
+    walk = _client().paginate("/same", strategy=strategy, max_pages=50)
+    with pytest.raises(myclient.InvalidResponse, match=r"previous page again.*ignore the paging parameters"):
+        list(walk)
+    assert len(rs.calls) == 2
+    assert walk.checkpoint["items"] == 2
