@@ -225,10 +225,28 @@ fi
 
 python3 -m pip install -q -e ".[test]"
 
+# Static checks first: the README promises both are clean, so a regression fails the run.
+echo "run.sh: mypy --strict myclient; ruff check ."
+python3 -m mypy --strict myclient
+python3 -m ruff check .
+
 rc=0
 python3 -m pytest -n auto -p no:cacheprovider tests "$@" || rc=$?
 if [ "$rc" -eq 5 ]; then
     echo "run.sh: pytest collected no tests; treating that as a failure" >&2
     rc=1
+fi
+
+# The dependency floors (setup.cfg): a separate virtualenv with exactly the oldest requests and
+# urllib3 this package accepts runs the unit tests and the wire-level tests. Only on a full run.
+if [ "$rc" -eq 0 ] && [ "$#" -eq 0 ] && [ "${MYCLIENT_SKIP_FLOOR:-}" != "1" ]; then
+    floor="$PWD/.tmp/floor-venv"
+    echo "run.sh: the dependency floors (requests==2.32.2, urllib3==2.6.0) in $floor ..."
+    if [ ! -x "$floor/bin/python" ]; then
+        python3 -m venv "$floor"
+    fi
+    "$floor/bin/python" -m pip install -q -e ".[test]" "requests==2.32.2" "urllib3==2.6.0"
+    "$floor/bin/python" -m pytest -n auto -p no:cacheprovider -q tests/unit tests/integration/test_hostile.py \
+        tests/integration/test_stale_connection.py tests/integration/test_fault_matrix.py || rc=$?
 fi
 exit "$rc"
