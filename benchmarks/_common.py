@@ -156,7 +156,7 @@ def interleaved(
 
 def paired_ratio(a: Series, b: Series) -> float:
     """Median over rounds of a/b: each round's pair ran back to back under the same conditions."""
-    return statistics.median(x / y for x, y in zip(a.per_call, b.per_call))
+    return statistics.median(x / y for x, y in zip(a.per_call, b.per_call, strict=False))
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -165,7 +165,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
         )
 
     rule = "  ".join("-" * w for w in widths)

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             session.close()
         finally:
             server.stop()
-    ratios = [c / r for c, r in zip(client_rates, raw_rates)]
+    ratios = [c / r for c, r in zip(client_rates, raw_rates, strict=False)]
     best = max(client_rates) / max(raw_rates)
     growth = max(growths)
     rows = [

@@ -53,7 +53,7 @@ class Event:
     ) -> None:
         put = object.__setattr__
         for field, value in zip(_FIELDS, (name, method, url, attempt, elapsed, total, cid, status, request_id,
-                                          error, delay, reason)):
+                                          error, delay, reason), strict=False):
             put(self, field, value)
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -262,7 +262,7 @@ def test_file_store_shared_by_two_processes_refreshing_at_once(oauth_server: OAu
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=60) for p in procs]
-    for (out, err), proc in zip(outputs, procs):
+    for (out, err), proc in zip(outputs, procs, strict=False):
         assert proc.returncode == 0, err
         assert json.loads(out)["client_id"] == oauth_server.cc_client_id
     assert _token_requests(oauth_server) == 1
