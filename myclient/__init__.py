@@ -1,11 +1,17 @@
 """myclient: a requests-based, session-injectable API-client foundation with one adapter choke point.
 
-This module only re-exports the public names; see README.rst for the tour.
+This module only re-exports the public names; see README.rst for the tour. The core (Client, the
+adapter and transport, the error tree, auth, groups) is imported with the package; what only some
+users need (OAuth2 flows and their oauthlib, token stores, pagination, progress bars, login flows)
+is imported on first use of its name, so ``import myclient`` stays close to ``import requests``.
 """
 
-import logging as _logging
+from __future__ import annotations
 
-from . import progress
+import importlib as _importlib
+import logging as _logging
+from typing import TYPE_CHECKING, Any
+
 from . import redaction as redact
 from ._log import redact_urllib3_logging
 from .adapters import Adapter, JSONAdapter, RawAdapter
@@ -46,22 +52,63 @@ from .exceptions import (
     UnprocessableEntity,
     UsageError,
 )
-from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
 from .groups import ApiGroup, Resource, group, path
 from .hooks import Event, Hooks
 from .middleware import Middleware, Next
-from .oauth2 import OAuth2Flow
-from .pagination import Page, Paginator
 from .results import Result
 from .retry import RetryPolicy
 from .settings import DEFAULT, DEFAULT_TIMEOUT, CallOptions, ClientOptions, Settings
-from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
-from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
 from .transport import RequestsTransport, Transport
+
+if TYPE_CHECKING:
+    from . import progress
+    from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
+    from .oauth2 import OAuth2Flow
+    from .pagination import Page, Paginator
+    from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
+    from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
 
 __version__ = "0.1.0"
 
 _logging.getLogger("myclient").addHandler(_logging.NullHandler())
+
+#: Names imported on first use: name -> module (relative to this package).
+_LAZY = {
+    "progress": "",
+    "AuthorizationCode": ".grants",
+    "ClientCredentials": ".grants",
+    "PasswordGrant": ".grants",
+    "RefreshTokenGrant": ".grants",
+    "OAuth2Flow": ".oauth2",
+    "Page": ".pagination",
+    "Paginator": ".pagination",
+    "Cursor": ".strategies",
+    "LinkHeader": ".strategies",
+    "Offset": ".strategies",
+    "PageNumber": ".strategies",
+    "Strategy": ".strategies",
+    "CacheTokenStore": ".tokens",
+    "FileTokenStore": ".tokens",
+    "MemoryTokenStore": ".tokens",
+    "Token": ".tokens",
+    "TokenStore": ".tokens",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'myclient' has no attribute {name!r}")
+    value = _importlib.import_module(f".{name}" if module == "" else module, __name__)
+    if module:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DEFAULT",

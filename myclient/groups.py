@@ -7,15 +7,19 @@ the adapter.
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote
 
-from .exceptions import UsageError
-from .pagination import Paginator
-from .strategies import LinkHeader, Strategy
+from .exceptions import NotFound, UsageError
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .adapters import Adapter
+    from .pagination import Paginator
+    from .settings import CallOptions
+    from .strategies import Strategy
 
 __all__ = ["ApiGroup", "Resource", "group", "path"]
 
@@ -125,49 +129,90 @@ def _adapter_of(owner: object) -> Adapter:
     return adapter  # type: ignore[no-any-return]
 
 
+_VERBS = ("list", "get", "create", "update", "replace", "delete")
+
+
 class Resource(ApiGroup):
     """CRUD for a collection at ``path``: list, get, create, update (PATCH), replace (PUT), delete.
 
-    Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment.
-    ``pagination`` is the strategy ``list()`` walks the collection with (default: RFC 8288 Link
-    headers, so a server that does not paginate gives one page).
+    Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment. Class
+    attributes shape it to the API: ``verbs`` names the operations the API has (others raise
+    UsageError, nothing sent), ``trailing_slash = True`` gives DRF-style ``/users/`` and
+    ``/users/42/`` URLs, ``pagination`` is the strategy ``list()`` walks the collection with
+    (None: RFC 8288 Link headers, so a server that does not paginate gives one page).
+
+    Every method takes the per-call options (``timeout``, ``deadline``, ``retry``, ``headers``, …);
+    ``list(**filters)`` treats the other keyword arguments as query filters (pass a filter whose
+    name is an option's through ``params=``).
     """
 
-    path: str = ""
-    pagination: Strategy = LinkHeader()
+    path: ClassVar[str] = ""
+    pagination: ClassVar[Strategy | None] = None
+    verbs: ClassVar[tuple[str, ...]] = _VERBS
+    trailing_slash: ClassVar[bool] = False
 
     def __init__(self, adapter: Adapter) -> None:
         super().__init__(adapter)
         if not self.path:
             raise UsageError(f"{type(self).__name__} must set the class attribute path, e.g. '/users'")
+        unknown = set(self.verbs) - set(_VERBS)
+        if unknown:
+            raise UsageError(f"{type(self).__name__}.verbs has unknown verbs {sorted(unknown)}; "
+                             f"choose from {', '.join(_VERBS)}")
+
+    def _allowed(self, verb: str) -> None:
+        if verb not in self.verbs:
+            raise UsageError(f"{type(self).__name__} does not support {verb}() (verbs = {self.verbs!r})")
+
+    def _collection(self) -> str:
+        base = self.path.rstrip("/")
+        return base + "/" if self.trailing_slash else base
 
     def _item(self, id: Any) -> str:  # noqa: A002 - the REST word
-        return f"{self.path.rstrip('/')}/{_segment('id', id)}"
+        item = f"{self.path.rstrip('/')}/{_segment('id', id)}"
+        return item + "/" if self.trailing_slash else item
 
-    def list(self, **params: Any) -> Paginator:
-        """Supported methods: GET {path}?params — a lazy iterator over every item, page after page.
+    def list(self, params: Mapping[str, Any] | None = None, **filters: Any) -> Paginator:
+        """Supported methods: GET {path}?filters — a lazy iterator over every item, page after page.
 
         Nothing is sent until it is iterated; see ``myclient.Paginator`` for ``pages()`` and
         ``checkpoint``. The class attribute ``pagination`` says how pages follow each other.
         """
-        return Paginator(self._adapter, self.path, params, strategy=self.pagination)
+        self._allowed("list")
+        from .settings import CALL_OPTIONS
+        from .strategies import LinkHeader
 
-    def get(self, id: Any) -> Any:  # noqa: A002
+        options = {k: v for k, v in filters.items() if k in CALL_OPTIONS}
+        query = {**(params or {}), **{k: v for k, v in filters.items() if k not in CALL_OPTIONS}}
+        strategy = self.pagination if self.pagination is not None else LinkHeader()
+        return self._adapter.paginate(self._collection(), query, strategy=strategy, **options)
+
+    def get(self, id: Any, **options: Unpack[CallOptions]) -> Any:  # noqa: A002
         """Supported methods: GET {path}/{id}."""
-        return self._adapter.get(self._item(id))
+        self._allowed("get")
+        return self._adapter.get(self._item(id), **options)
 
-    def create(self, data: Any) -> Any:
+    def create(self, data: Any, **options: Unpack[CallOptions]) -> Any:
         """Supported methods: POST {path} with a JSON body."""
-        return self._adapter.post(self.path, json=data)
+        self._allowed("create")
+        return self._adapter.post(self._collection(), json=data, **options)
 
-    def update(self, id: Any, data: Any) -> Any:  # noqa: A002
+    def update(self, id: Any, data: Any, **options: Unpack[CallOptions]) -> Any:  # noqa: A002
         """Supported methods: PATCH {path}/{id} with a partial JSON body."""
-        return self._adapter.patch(self._item(id), json=data)
+        self._allowed("update")
+        return self._adapter.patch(self._item(id), json=data, **options)
 
-    def replace(self, id: Any, data: Any) -> Any:  # noqa: A002
+    def replace(self, id: Any, data: Any, **options: Unpack[CallOptions]) -> Any:  # noqa: A002
         """Supported methods: PUT {path}/{id} with the whole JSON body."""
-        return self._adapter.put(self._item(id), json=data)
+        self._allowed("replace")
+        return self._adapter.put(self._item(id), json=data, **options)
 
-    def delete(self, id: Any) -> Any:  # noqa: A002
-        """Supported methods: DELETE {path}/{id}."""
-        return self._adapter.delete(self._item(id))
+    def delete(self, id: Any, *, missing_ok: bool = False, **options: Unpack[CallOptions]) -> Any:  # noqa: A002
+        """Supported methods: DELETE {path}/{id}; with ``missing_ok=True`` a 404 is not an error (returns None)."""
+        self._allowed("delete")
+        if not missing_ok:
+            return self._adapter.delete(self._item(id), **options)
+        try:
+            return self._adapter.delete(self._item(id), **options)
+        except NotFound:
+            return None
