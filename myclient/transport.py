@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime
 import os
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlparse
 
 import requests
 from requests import cookies as _cookies
 from requests import hooks as _hooks
-from requests import sessions as _sessions
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
@@ -108,6 +108,8 @@ class RequestsTransport:
         self.owns_session = session is None
         self.session = session if session is not None else requests.Session()
         self._env = _Environment()
+        #: Prepared URLs (already checked to connect where they read) by URL and flat params.
+        self._urls: dict[tuple[Any, ...], str] = {}
 
     def refresh_environment(self) -> None:
         """Read proxy/CA-bundle variables and ``~/.netrc`` again (they are cached per transport)."""
@@ -153,14 +155,19 @@ class RequestsTransport:
                 alarm.cancel()
 
     def prepare(self, call: Call, url: str) -> requests.PreparedRequest:
-        """The request as ``Session.request`` would prepare it (session settings merged), built once."""
+        """The request as ``Session.request`` would prepare it (session settings merged), built once.
+
+        The same steps in the same order as ``PreparedRequest.prepare`` (method, URL, headers,
+        cookies, body, auth, hooks), with the merges ``Session.prepare_request`` makes computed
+        directly; the prepared URL (and where it connects) is cached for a URL and flat params.
+        """
         session = self.session
         options = call.options
         try:
             p = requests.PreparedRequest()
             p.prepare_method(call.method)
-            p.prepare_url(url, merge_setting(call.params or {}, session.params))
-            p.prepare_headers(merge_setting(call.headers, session.headers, dict_class=CaseInsensitiveDict))
+            self._prepare_url(p, call, url, _merge(call.params, session.params))
+            p.prepare_headers(_merged_headers(session.headers, call.headers))
             jar = session.cookies
             if options.cookies or len(jar):
                 p.prepare_cookies(merge_cookies(merge_cookies(RequestsCookieJar(), jar), options.cookies or {}))
@@ -170,7 +177,7 @@ class RequestsTransport:
             auth = options.auth
             if session.trust_env and not auth and not session.auth:
                 auth = self._env.netrc_auth(url)
-            p.prepare_auth(merge_setting(auth, session.auth), url)
+            p.prepare_auth(auth if auth is not None else session.auth, url)
             p.prepare_hooks(session.hooks)
         except MyClientError:
             raise
@@ -179,19 +186,27 @@ class RequestsTransport:
             failure = mapped if isinstance(mapped, UsageError) else UsageError(
                 f"invalid request for {call.method} {registry.url(url)}: {mapped.cause}", method=call.method, url=url)
         else:
-            self._check_origin(call, p.url or "", url)
             return p
         raise failure
 
-    @staticmethod
-    def _check_origin(call: Call, prepared_url: str, url: str) -> None:
-        """The origin the request will connect to must be the one the call was built for (parsed as urllib3 does)."""
-        expected = _urls.origin_of(url)
-        connects = _urls.connected_origin(prepared_url)
-        if expected is None or connects != expected:
-            raise CrossOriginError(f"refusing {call.method} {registry.url(url)}: the URL's authority is read "
-                                   "differently by the parsers (it would connect elsewhere)",
-                                   method=call.method, url=url)
+    def _prepare_url(self, p: requests.PreparedRequest, call: Call, url: str, params: Any) -> None:
+        """``p.prepare_url`` (cached), refusing a URL that would connect elsewhere than it reads."""
+        key = _params_key(url, params)
+        cached = self._urls.get(key) if key is not None else None
+        if cached is None:
+            p.prepare_url(url, params)
+            prepared = p.url or ""
+            expected = _urls.origin_of(url)
+            if expected is None or _urls.connected_origin(prepared) != expected:
+                raise CrossOriginError(f"refusing {call.method} {registry.url(url)}: the URL's authority is read "
+                                       "differently by the parsers (it would connect elsewhere)",
+                                       method=call.method, url=url)
+            if key is not None:
+                if len(self._urls) >= _CACHE_LIMIT:
+                    self._urls.clear()
+                self._urls[key] = prepared
+        else:
+            p.url = cached
 
     def _send_settings(self, url: str, options: Any) -> dict[str, Any]:
         """verify/cert/proxies for the adapter, with the documented precedence (the session beats the environment)."""
@@ -208,9 +223,9 @@ class RequestsTransport:
             if verify is True or verify is None:
                 verify = self._env.ca_bundle or verify
         return {
-            "proxies": merge_setting(proxies, session.proxies),
-            "verify": merge_setting(verify, session.verify),
-            "cert": merge_setting(options.cert, session.cert),
+            "proxies": _merge(proxies, session.proxies),
+            "verify": verify if verify is not None else session.verify,
+            "cert": options.cert if options.cert is not None else session.cert,
         }
 
     def _send_prepared(
@@ -408,11 +423,47 @@ class RequestsTransport:
                                 f"within its {limit or 0:g}s deadline", method=call.method, url=url)
 
 
-def merge_setting(request_setting: Any, session_setting: Any, dict_class: Any = None) -> Any:
-    """Requests' own merge of a per-request setting over the session's (same result as Session.request)."""
-    if dict_class is None:
-        return _sessions.merge_setting(request_setting, session_setting)  # type: ignore[no-untyped-call]
-    return _sessions.merge_setting(request_setting, session_setting, dict_class=dict_class)  # type: ignore[no-untyped-call]
+def _merge(request: Any, session: Any) -> Any:
+    """What ``requests.sessions.merge_setting`` gives for a per-request setting over the session's.
+
+    The request's value when the session has none (None) or either is not a mapping; else the session's
+    items updated by the request's, without the None-valued ones. (Equal to requests' result; computed
+    without its per-item protocol checks, which cost more than the rest of a call.)
+    """
+    if request is None:
+        request = {}
+    if session is None or not isinstance(request, Mapping) or not isinstance(session, Mapping):
+        return request
+    if not session:
+        if all(v is not None for v in request.values()):
+            return request
+        return {k: v for k, v in request.items() if v is not None}
+    merged = {**session, **request}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _merged_headers(session: Mapping[str, Any], call: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
+    """The session's headers updated by the call's (case-insensitively, in requests' order); None removes."""
+    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(session)
+    removed = False
+    for name, value in call.items():
+        merged[name] = value
+        removed = removed or value is None
+    if removed:
+        for name in [k for k, v in merged.items() if v is None]:
+            del merged[name]
+    return merged
+
+
+def _params_key(url: str, params: Any) -> tuple[Any, ...] | None:
+    """A cache key for (url, params) when params are flat scalars (else None: not cached)."""
+    if not params:
+        return (url,)
+    if isinstance(params, Mapping):
+        items = tuple(params.items())
+        if all(isinstance(k, str) and type(v) in (str, int) for k, v in items):
+            return (url, items)
+    return None
 
 
 def merge_cookies(jar: Any, cookies: Any) -> Any:
