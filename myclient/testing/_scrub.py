@@ -79,7 +79,7 @@ class Scrubber:
         request.uri = reg.url(self._aliased(request.uri))
         for name in list(request.headers):
             value = request.headers[name]
-            if name.lower() in reg.headers:
+            if reg.is_secret_header(name):
                 request.headers[name] = MASK
             elif isinstance(value, str):
                 request.headers[name] = reg.text(self._aliased(value))
@@ -93,7 +93,7 @@ class Scrubber:
         headers = response.get("headers") or {}
         for name in list(headers):
             values = headers[name]
-            if name.lower() in reg.headers:
+            if reg.is_secret_header(name):
                 headers[name] = [MASK for _ in values] if isinstance(values, list) else MASK
             elif isinstance(values, list):
                 headers[name] = [reg.text(self._aliased(str(v))) for v in values]
