@@ -265,7 +265,7 @@ class Registry:
                 parent[slot] = copy
                 for key, child in item.items():
                     new_key = self._key(key, copy)
-                    if isinstance(key, str) and self.is_secret_field(key) and child not in (None, ""):
+                    if isinstance(key, str) and self.is_secret_field(key) and _holds_value(child):
                         copy[new_key] = MASK
                     else:
                         copy[new_key] = None
@@ -325,6 +325,11 @@ class Registry:
                 if MASK not in m.group(0):
                     found.append(f"credential-shaped text {m.group(0)[:12]}…")
         return found
+
+
+def _holds_value(value: Any) -> bool:
+    """Whether a secret-named field's value could be a secret (``has_password: true`` cannot)."""
+    return value is not None and value != "" and not isinstance(value, bool)
 
 
 def _as_text(value: str | bytes | None) -> str | None:

@@ -87,9 +87,10 @@ def test_secret_header_names_are_secret_as_fields_and_params_too() -> None:
 def test_camel_case_and_separator_variants_of_secret_names_are_masked() -> None:
     reg = Registry()
     doc = {"accessToken": "a-1", "sessionToken": "s-1", "Refresh-Token": "r-1", "nested": [{"clientSecret": "c"}],
-           "tokenType": "Bearer", "pageSize": 2}
+           "tokenType": "Bearer", "pageSize": 2, "hasPassword": False, "pin_password": 1234}
     assert reg.data(doc) == {"accessToken": MASK, "sessionToken": MASK, "Refresh-Token": MASK,
-                             "nested": [{"clientSecret": MASK}], "tokenType": "Bearer", "pageSize": 2}
+                             "nested": [{"clientSecret": MASK}], "tokenType": "Bearer", "pageSize": 2,
+                             "hasPassword": False, "pin_password": MASK}
     assert reg.url("https://h/x?accessToken=a-1&pageSize=2") == f"https://h/x?accessToken={MASK}&pageSize=2"
     assert reg.form("sessionToken=s-1&user=ann") == f"sessionToken={MASK}&user=ann"
     out = reg.text('{"sessionToken": "s-1", "xApiKey": "k-1", "count": 3} apiToken=t-1')
