@@ -59,9 +59,11 @@ _DIGIT = re.compile(r"\d")
 
 PINNED, LEARNED = 0, 1
 
-# What a gram leads to: (variant, offset of the gram in the variant) pairs, as dict keys so that
-# adding and removing one is O(1); readers take a snapshot with tuple(), atomic in CPython.
-_Bucket = dict[tuple[str, int], None]
+# What a gram leads to: one (variant, offset of the gram in it) pair, or, once several variants
+# share the gram, a dict of such pairs (O(1) to add and remove; readers take a tuple() snapshot,
+# atomic in CPython). Most grams lead to one pair, kept as a bare tuple to save memory.
+_Pair = tuple[str, int]
+_Bucket = _Pair | dict[_Pair, None]
 
 
 def _lower_hex(text: str) -> str:
@@ -125,7 +127,7 @@ def learnable(value: str) -> bool:
 class LiteralIndex:
     """Pinned and learned secret values with all their variants, indexed by grams (thread-safe).
 
-    Readers never lock: dict lookups are atomic and a bucket is read through a ``tuple()`` snapshot.
+    Readers never lock: dict lookups are atomic and a shared bucket is read through a snapshot.
     """
 
     def __init__(self, pinned_max: int = 4096, learned_max: int = 256) -> None:
@@ -188,7 +190,14 @@ class LiteralIndex:
                 self._windows[variant] = self._rarest_window(variant)
             for index, gram, offset in self._grams(variant):
                 self.touched += 1
-                index.setdefault(gram, {})[(variant, offset)] = None
+                pair = (variant, offset)
+                bucket = index.get(gram)
+                if bucket is None:
+                    index[gram] = pair
+                elif isinstance(bucket, dict):
+                    bucket[pair] = None
+                else:
+                    index[gram] = {bucket: None, pair: None}
 
     def _unref(self, variant: str) -> None:
         count = self._refs.pop(variant) - 1
@@ -198,10 +207,15 @@ class LiteralIndex:
         del self._kinds[variant]
         for index, gram, offset in self._grams(variant):
             self.touched += 1
+            pair = (variant, offset)
             bucket = index.get(gram)
-            if bucket is not None:
-                bucket.pop((variant, offset), None)
-                if not bucket:
+            if bucket == pair:
+                del index[gram]
+            elif isinstance(bucket, dict):
+                bucket.pop(pair, None)
+                if len(bucket) == 1:
+                    index[gram] = next(iter(bucket))
+                elif not bucket:
                     del index[gram]
         self._windows.pop(variant, None)
 
@@ -214,9 +228,9 @@ class LiteralIndex:
         index = self._long
         last = len(variant) - K - STRIDE + 1
         get = index.get
-        if sum(len(get(variant[o:o + K], ())) for o in range(last, last + STRIDE)) <= STRIDE:
+        if sum(_size(get(variant[o:o + K])) for o in range(last, last + STRIDE)) <= STRIDE:
             return last  # the usual case: the tail of a random value is (nearly) its own
-        sizes = [len(index.get(variant[o:o + K], ())) for o in range(len(variant) - K + 1)]
+        sizes = [_size(get(variant[o:o + K])) for o in range(len(variant) - K + 1)]
         cost = sum(sizes[:STRIDE])
         best, best_cost = 0, cost
         for start in range(1, len(sizes) - STRIDE + 1):
@@ -304,8 +318,12 @@ class LiteralIndex:
                     yield from _confirm(text, bucket, i)
 
 
+def _size(bucket: _Bucket | None) -> int:
+    return 0 if bucket is None else 1 if isinstance(bucket, tuple) else len(bucket)
+
+
 def _confirm(text: str, bucket: _Bucket, position: int) -> Iterable[tuple[int, int, str]]:
-    for variant, offset in tuple(bucket):
+    for variant, offset in (bucket,) if isinstance(bucket, tuple) else tuple(bucket):
         start = position - offset
         if start >= 0 and text.startswith(variant, start):
             yield start, start + len(variant), variant
