@@ -13,6 +13,8 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 import requests
 import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import myclient
 from myclient import _transport
@@ -241,3 +243,43 @@ def test_short_and_common_cookie_values_are_not_learned(monkeypatch: pytest.Monk
     text = f"GET http://127.0.0.1:8080/x -> 404 not found; {common}"
     assert reg.text(text) == text
     assert reg.learn("f3a9c1e07b2d4c58a6e1") and reg.text("f3a9c1e07b2d4c58a6e1") == MASK
+
+
+ENCODERS = {
+    "raw": lambda s: s,
+    "quote": lambda s: quote(s, safe=""),
+    "quote-lower": lambda s: re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(s, safe="")),
+    "quote_plus": quote_plus,
+    "requote": requests.utils.requote_uri,
+    "json": lambda s: json.dumps(s)[1:-1],
+    "json-unicode": lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+}
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="*"), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="*%"), min_size=4,
+                      max_size=40),
+       before=_TEXT, after=_TEXT, kind=st.sampled_from(sorted(ENCODERS)))
+def test_a_registered_value_is_masked_in_any_encoding_wherever_it_sits(
+        secret: str, before: str, after: str, kind: str) -> None:
+    reg = Registry()
+    reg.add_secret(secret)
+    encoded = ENCODERS[kind](secret)
+    out = reg.literals(before + encoded + after)
+    assert encoded not in out
+    assert reg.contains_secret(before + encoded + after)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.binary(min_size=7, max_size=40), before=st.binary(max_size=12), after=st.binary(max_size=12))
+def test_a_registered_value_is_masked_inside_base64_at_any_alignment(secret: bytes, before: bytes,
+                                                                      after: bytes) -> None:
+    value = secret.decode("latin-1")  # any bytes, registered as text; sent as its UTF-8 bytes
+    payload = value.encode("utf-8")
+    reg = Registry()
+    reg.add_secret(value)
+    out = reg.literals(base64.b64encode(before + payload + after).decode())
+    align = len(before) % 3  # the characters of base64 that only the value's own bits determine:
+    fixed = base64.b64encode(b"\0" * align + payload).decode()[-(-8 * align // 6):(8 * align + 8 * len(payload)) // 6]
+    assert len(fixed) >= 6 and fixed not in out and MASK in out
