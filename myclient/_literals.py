@@ -289,10 +289,6 @@ class LiteralIndex:
         out.append(text[position:])
         return "".join(out)
 
-    def mask_bytes(self, data: bytes, mask: str) -> bytes:
-        """``data`` with every variant (as UTF-8 bytes) replaced by ``mask``; byte-exact elsewhere."""
-        return self.mask(data.decode("latin-1"), mask).encode("latin-1")
-
     def describe(self, text: str) -> list[str]:
         """What registered values ``text`` holds, by kind and length (never the value itself)."""
         seen: dict[str, None] = {}

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import sys
+import threading
 import uuid
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
@@ -283,3 +284,45 @@ def test_a_registered_value_is_masked_inside_base64_at_any_alignment(secret: byt
     align = len(before) % 3  # the characters of base64 that only the value's own bits determine:
     fixed = base64.b64encode(b"\0" * align + payload).decode()[-(-8 * align // 6):(8 * align + 8 * len(payload)) // 6]
     assert len(fixed) >= 6 and fixed not in out and MASK in out
+
+
+def test_registering_and_masking_from_many_threads_at_once() -> None:
+    reg = Registry(learned_max=64)
+    reg.add_secret("pinned-before-the-storm-0a1b")
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def learner(n: int) -> None:
+        try:
+            start.wait(5)
+            for i in range(3_000):
+                value = f"{n}-learned-{i:05d}-{uuid.UUID(int=i * 8 + n).hex}"
+                reg.learn(value)
+                if i % 7 == 0:
+                    reg.forget(value)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    def reader(n: int) -> None:
+        try:
+            start.wait(5)
+            for i in range(3_000):
+                text = f"GET /x?q={n}-learned-{i:05d}-{uuid.UUID(int=i * 8 + n).hex} pinned-before-the-storm-0a1b"
+                assert "pinned-before-the-storm-0a1b" not in reg.text(text)
+                reg.contains_secret(text)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=learner if n < 4 else reader, args=(n % 4,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    pinned, learned, _ = reg.sizes()
+    assert pinned == 1 and learned <= 64
