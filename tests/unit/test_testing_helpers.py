@@ -34,6 +34,7 @@ from myclient.testing import (
 )
 from myclient.testing import _scan as _scan_module
 from myclient.testing import _scrub as _scrub_module
+from myclient.testing import _vcr as _vcr_module
 from myclient.testing._match import scrubbed_body
 
 
@@ -103,7 +104,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> Registry:
     """A fresh process registry (scrubber and scan use the process-wide one) holding SECRET."""
     reg = Registry()
     reg.add_secret(SECRET)
-    for module in (redaction, _scrub_module, _scan_module):
+    for module in (redaction, _scrub_module, _scan_module, _vcr_module):
         monkeypatch.setattr(module, "registry", reg)
     return reg
 
@@ -245,6 +246,15 @@ def test_replay_still_refuses_a_request_that_differs_outside_the_mask(tmp_path: 
     with make_vcr(tmp_path, "none").use_cassette("r.yaml"), no_network(), \
             pytest.raises(CannotOverwriteExistingCassetteException, match="no recorded interaction matches"):
         requests.delete("http://api.test/-/org/token/npm_0a1B2c3D4e5F")
+
+
+def test_an_unrecorded_request_is_named_without_its_secrets(registered: Registry, tmp_path: Path) -> None:
+    _cassette(tmp_path, {"method": "GET", "uri": "http://api.test/x"})
+    with make_vcr(tmp_path, "none").use_cassette("r.yaml"), no_network(), \
+            pytest.raises(CannotOverwriteExistingCassetteException) as info:
+        requests.get("http://api.test/y", params={"q": SECRET})
+    assert "/y?q=***" in str(info.value)
+    _assert_no_form_of(SECRET, str(info.value))
 
 
 def test_multipart_replay_matches_whatever_the_boundary(registered: Registry, tmp_path: Path) -> None:
