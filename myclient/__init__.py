@@ -1,9 +1,10 @@
 """myclient: a requests-based, session-injectable API-client foundation with one adapter choke point.
 
-This module only re-exports the public names; see README.rst for the tour. The core (Client, the
-adapter and transport, the error tree, auth, groups) is imported with the package; what only some
-users need (OAuth2 flows and their oauthlib, token stores, pagination, progress bars, login flows)
-is imported on first use of its name, so ``import myclient`` stays close to ``import requests``.
+This module only re-exports the public names; see README.rst for the tour. Nothing is imported
+until a name is used (``myclient.Client`` loads the core: the adapter, the transport, the error
+tree), so tools that load the package early — the pytest plugin, coverage — see every module run
+under measurement, and what only some users need (OAuth2 and oauthlib, token stores, pagination,
+progress bars) costs nothing until it is used.
 """
 
 from __future__ import annotations
@@ -12,96 +13,154 @@ import importlib as _importlib
 import logging as _logging
 from typing import TYPE_CHECKING, Any
 
-from . import redaction as redact
-from ._log import redact_urllib3_logging
-from .adapters import Adapter, JSONAdapter, RawAdapter
-from .auth import APIKeyAuth, BasicAuth, BearerAuth
-from .calls import Call, CallState
-from .client import Client
-from .exceptions import (
-    AuthError,
-    BadGateway,
-    BadRequest,
-    ClientError,
-    Conflict,
-    ConnectError,
-    ConnectionLost,
-    ConnectTimeout,
-    CrossOriginError,
-    DeadlineExceeded,
-    Forbidden,
-    GatewayTimeout,
-    HTTPError,
-    InternalServerError,
-    InvalidResponse,
-    MyClientError,
-    NotFound,
-    OAuthStateError,
-    PreconditionFailed,
-    ProxyError,
-    RateLimited,
-    ReadTimeout,
-    RedirectError,
-    ServerError,
-    ServiceUnavailable,
-    Timeout,
-    TLSError,
-    TooManyRedirects,
-    TransportError,
-    Unauthorized,
-    UnprocessableEntity,
-    UsageError,
-)
-from .groups import ApiGroup, Resource, group, path
-from .hooks import Event, Hooks
-from .middleware import Middleware, Next
-from .results import Result
-from .retry import RetryPolicy
-from .settings import DEFAULT, DEFAULT_TIMEOUT, CallOptions, ClientOptions, Settings
-from .transport import RequestsTransport, Transport
-
 if TYPE_CHECKING:
     from . import progress
+    from . import redaction as redact
+    from ._log import redact_urllib3_logging
+    from .adapters import Adapter, JSONAdapter, RawAdapter
+    from .auth import APIKeyAuth, BasicAuth, BearerAuth
+    from .calls import Call, CallState
+    from .client import Client
+    from .exceptions import (
+        AuthError,
+        BadGateway,
+        BadRequest,
+        ClientError,
+        Conflict,
+        ConnectError,
+        ConnectionLost,
+        ConnectTimeout,
+        CrossOriginError,
+        DeadlineExceeded,
+        Forbidden,
+        GatewayTimeout,
+        HTTPError,
+        InternalServerError,
+        InvalidResponse,
+        MyClientError,
+        NotFound,
+        OAuthStateError,
+        PreconditionFailed,
+        ProxyError,
+        RateLimited,
+        ReadTimeout,
+        RedirectError,
+        ServerError,
+        ServiceUnavailable,
+        Timeout,
+        TLSError,
+        TooManyRedirects,
+        TransportError,
+        Unauthorized,
+        UnprocessableEntity,
+        UsageError,
+    )
     from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
+    from .groups import ApiGroup, Resource, group, path
+    from .hooks import Event, Hooks
+    from .middleware import Middleware, Next
     from .oauth2 import OAuth2Flow
     from .pagination import Page, Paginator
+    from .results import Result
+    from .retry import RetryPolicy
+    from .settings import DEFAULT, DEFAULT_TIMEOUT, CallOptions, ClientOptions, Settings
     from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
     from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
+    from .transport import RequestsTransport, Transport
 
 __version__ = "0.1.0"
 
 _logging.getLogger("myclient").addHandler(_logging.NullHandler())
 
-#: Names imported on first use: name -> module (relative to this package).
-_LAZY = {
-    "progress": "",
-    "AuthorizationCode": ".grants",
-    "ClientCredentials": ".grants",
-    "PasswordGrant": ".grants",
-    "RefreshTokenGrant": ".grants",
-    "OAuth2Flow": ".oauth2",
-    "Page": ".pagination",
-    "Paginator": ".pagination",
-    "Cursor": ".strategies",
-    "LinkHeader": ".strategies",
-    "Offset": ".strategies",
-    "PageNumber": ".strategies",
-    "Strategy": ".strategies",
-    "CacheTokenStore": ".tokens",
-    "FileTokenStore": ".tokens",
-    "MemoryTokenStore": ".tokens",
-    "Token": ".tokens",
-    "TokenStore": ".tokens",
+#: Every public name -> (module under this package, attribute; None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "DEFAULT": ("settings", "DEFAULT"),
+    "Call": ("calls", "Call"),
+    "CallOptions": ("settings", "CallOptions"),
+    "CallState": ("calls", "CallState"),
+    "ClientOptions": ("settings", "ClientOptions"),
+    "Middleware": ("middleware", "Middleware"),
+    "Next": ("middleware", "Next"),
+    "OAuthStateError": ("exceptions", "OAuthStateError"),
+    "RedirectError": ("exceptions", "RedirectError"),
+    "RequestsTransport": ("transport", "RequestsTransport"),
+    "Result": ("results", "Result"),
+    "Settings": ("settings", "Settings"),
+    "Transport": ("transport", "Transport"),
+    "Cursor": ("strategies", "Cursor"),
+    "LinkHeader": ("strategies", "LinkHeader"),
+    "Offset": ("strategies", "Offset"),
+    "Page": ("pagination", "Page"),
+    "PageNumber": ("strategies", "PageNumber"),
+    "Paginator": ("pagination", "Paginator"),
+    "Strategy": ("strategies", "Strategy"),
+    "AuthorizationCode": ("grants", "AuthorizationCode"),
+    "CacheTokenStore": ("tokens", "CacheTokenStore"),
+    "ClientCredentials": ("grants", "ClientCredentials"),
+    "FileTokenStore": ("tokens", "FileTokenStore"),
+    "MemoryTokenStore": ("tokens", "MemoryTokenStore"),
+    "OAuth2Flow": ("oauth2", "OAuth2Flow"),
+    "PasswordGrant": ("grants", "PasswordGrant"),
+    "RefreshTokenGrant": ("grants", "RefreshTokenGrant"),
+    "Token": ("tokens", "Token"),
+    "TokenStore": ("tokens", "TokenStore"),
+    "DEFAULT_TIMEOUT": ("settings", "DEFAULT_TIMEOUT"),
+    "APIKeyAuth": ("auth", "APIKeyAuth"),
+    "Adapter": ("adapters", "Adapter"),
+    "ApiGroup": ("groups", "ApiGroup"),
+    "AuthError": ("exceptions", "AuthError"),
+    "BadGateway": ("exceptions", "BadGateway"),
+    "BadRequest": ("exceptions", "BadRequest"),
+    "BasicAuth": ("auth", "BasicAuth"),
+    "BearerAuth": ("auth", "BearerAuth"),
+    "Client": ("client", "Client"),
+    "ClientError": ("exceptions", "ClientError"),
+    "Conflict": ("exceptions", "Conflict"),
+    "ConnectError": ("exceptions", "ConnectError"),
+    "ConnectTimeout": ("exceptions", "ConnectTimeout"),
+    "ConnectionLost": ("exceptions", "ConnectionLost"),
+    "CrossOriginError": ("exceptions", "CrossOriginError"),
+    "DeadlineExceeded": ("exceptions", "DeadlineExceeded"),
+    "Event": ("hooks", "Event"),
+    "Hooks": ("hooks", "Hooks"),
+    "Forbidden": ("exceptions", "Forbidden"),
+    "GatewayTimeout": ("exceptions", "GatewayTimeout"),
+    "HTTPError": ("exceptions", "HTTPError"),
+    "InternalServerError": ("exceptions", "InternalServerError"),
+    "InvalidResponse": ("exceptions", "InvalidResponse"),
+    "JSONAdapter": ("adapters", "JSONAdapter"),
+    "MyClientError": ("exceptions", "MyClientError"),
+    "NotFound": ("exceptions", "NotFound"),
+    "PreconditionFailed": ("exceptions", "PreconditionFailed"),
+    "ProxyError": ("exceptions", "ProxyError"),
+    "RateLimited": ("exceptions", "RateLimited"),
+    "RawAdapter": ("adapters", "RawAdapter"),
+    "ReadTimeout": ("exceptions", "ReadTimeout"),
+    "Resource": ("groups", "Resource"),
+    "RetryPolicy": ("retry", "RetryPolicy"),
+    "ServerError": ("exceptions", "ServerError"),
+    "ServiceUnavailable": ("exceptions", "ServiceUnavailable"),
+    "TLSError": ("exceptions", "TLSError"),
+    "Timeout": ("exceptions", "Timeout"),
+    "TooManyRedirects": ("exceptions", "TooManyRedirects"),
+    "TransportError": ("exceptions", "TransportError"),
+    "Unauthorized": ("exceptions", "Unauthorized"),
+    "UnprocessableEntity": ("exceptions", "UnprocessableEntity"),
+    "UsageError": ("exceptions", "UsageError"),
+    "redact_urllib3_logging": ("_log", "redact_urllib3_logging"),
+    "group": ("groups", "group"),
+    "path": ("groups", "path"),
+    "progress": ("progress", None),
+    "redact": ("redaction", None),
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    spec = _LAZY.get(name)
+    if spec is None:
         raise AttributeError(f"module 'myclient' has no attribute {name!r}")
-    value = _importlib.import_module(f".{name}" if module == "" else module, __name__)
-    if module:
-        value = getattr(value, name)
+    module = _importlib.import_module(f".{spec[0]}", __name__)
+    value = module if spec[1] is None else getattr(module, spec[1])
     globals()[name] = value
     return value
 

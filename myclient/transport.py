@@ -484,12 +484,17 @@ def _stream(raw: Any) -> Any:
 
 
 def _register_cookies(response: requests.Response) -> None:
-    """Cookie values sent or received are secrets: register them so no log, error or cassette shows them."""
+    """Let the redaction registry learn cookie values sent and received (no log, error or cassette shows them).
+
+    ``learn`` keeps only values that look like secrets (a cookie set to ``not found`` or
+    ``127.0.0.1`` must not blank those words everywhere) in a bounded pool at a constant cost per
+    value, so a server that sets a new cookie on every response does not slow later calls down.
+    """
     request = response.request
     sent = request.headers.get("Cookie") if request is not None else None
     if sent:
         for pair in sent.split(";"):
-            registry.add_secret(pair.partition("=")[2].strip())
+            registry.learn(pair.partition("=")[2])
     if response.headers.get("set-cookie"):
         for cookie in response.cookies:
-            registry.add_secret(cookie.value)
+            registry.learn(cookie.value)

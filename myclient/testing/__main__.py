@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from . import scan_paths
+from ._scan import scan_paths
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """The pytest plugin (entry point ``pytest11: myclient``): cassette and mock fixtures for users' tests.
 
-Fixtures: ``myclient_cassette`` (vcrpy, scrubbed, scanned, no sleeping on replay),
-``myclient_mock`` (responses bound to a base URL), ``myclient_no_network`` (socket guard) and
-``myclient_record_mode``. It only configures vcrpy and responses; it never sends anything itself.
+Fixtures: ``myclient_cassette`` (vcrpy, scrubbed, scanned, replayed under the network guard and
+without sleeping), ``myclient_mock`` (responses bound to a base URL), ``myclient_no_network``
+(socket guard) and ``myclient_record_mode``. It only configures vcrpy and responses; it never
+sends anything itself. pytest loads this module before coverage measurement starts, so it
+imports nothing else of myclient at load time: the fixtures import what they use.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import RECORD_MODES, Scrubber, default_record_mode, make_vcr, no_network, no_sleep, scan_paths
+from . import RECORD_MODES, default_record_mode, no_network
+
+if TYPE_CHECKING:
+    from ._scrub import Scrubber
 
 _DIR_OPTION = "--myclient-cassette-dir"
 
@@ -36,8 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "myclient_cassette(name=None, *, scan=True): record/replay this test's HTTP with a scrubbed vcrpy "
-        "cassette named `name` (default: <module>/<test>.yaml)",
+        "myclient_cassette(name=None, *, scan=True, network=False, allow=()): record/replay this test's HTTP "
+        "with a scrubbed vcrpy cassette named `name` (default: <module>/<test>.yaml); a replay refuses real "
+        "connections unless network=True, except to the hosts in `allow`",
     )
 
 
@@ -105,31 +111,37 @@ def will_record(request: pytest.FixtureRequest, record_mode: str) -> bool:
 def myclient_cassette(request: pytest.FixtureRequest, myclient_record_mode: str) -> Iterator[CassetteHandle]:
     """Record or replay this test's HTTP traffic in a scrubbed cassette.
 
-    Everything secret (per ``myclient.redaction``: headers incl. Set-Cookie, query parameters,
-    JSON/form fields, registered literal values) is masked before anything is written. After a
-    recording the cassette is scanned and the test fails if a secret or credential-shaped text
-    remains. While replaying, myclient's retry and Retry-After waits are skipped.
+    Everything secret (per ``myclient.redaction``: headers, cookie values, query parameters,
+    JSON/form/multipart fields, registered literal values in any encoding) is masked before
+    anything is written, and the cassette is scanned before it is written: if a secret or
+    credential-shaped text remains, nothing is written and the test fails. Threads may share the
+    cassette (their HTTP exchanges are serialised). While replaying, every real connection is
+    refused (marker ``network=True`` turns the guard off, ``allow=(host, ...)`` lets hosts
+    through) and myclient's retry and Retry-After waits are skipped.
     """
+    from . import no_sleep
+    from ._scan import SecretsFound
+    from ._scrub import Scrubber
+    from ._vcr import make_vcr
+
     marker = request.node.get_closest_marker("myclient_cassette")
-    scan = bool(marker.kwargs.get("scan", True)) if marker else True
+    options = marker.kwargs if marker else {}
     directory = _cassette_dir(request.config)
     path = cassette_path(request)
     name = str(path.relative_to(directory))
     scrubber = Scrubber()
-    recorder = make_vcr(directory, myclient_record_mode, scrubber)
+    recorder = make_vcr(directory, myclient_record_mode, scrubber, scan=bool(options.get("scan", True)))
     had_file = path.is_file()
     replaying = myclient_record_mode == "none" or (myclient_record_mode == "once" and had_file)
-    with recorder.use_cassette(name) as cassette:
-        handle = CassetteHandle(cassette, path, myclient_record_mode, scrubber, had_file)
-        if replaying:
-            with no_sleep():
-                yield handle
-        else:
-            yield handle
-    if scan and path.is_file() and not replaying:
-        found = scan_paths([path])
-        if found:
-            pytest.fail(f"cassette {path} holds secrets after scrubbing: {found[str(path)]}", pytrace=False)
+    try:
+        with recorder.use_cassette(name) as cassette, contextlib.ExitStack() as replay:
+            if replaying:
+                replay.enter_context(no_sleep())
+                if not options.get("network", False):
+                    replay.enter_context(no_network(tuple(options.get("allow", ()))))
+            yield CassetteHandle(cassette, path, myclient_record_mode, scrubber, had_file)
+    except SecretsFound as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 class MockAPI:

@@ -6,6 +6,9 @@ of its files under the given directory) with three servers on free ports of
 
 * plain HTTP gateway: 401 with ``{"error": "missing gateway key"}`` (or
   ``"invalid gateway key"``) unless header ``X-Gateway-Key`` carries the key;
+  ``/rotating-cookie`` (no key needed) answers ``{"rotating": true}`` with
+  ``Set-Cookie: sid=$request_id``, a new value on every response, as a load
+  balancer re-issuing a sticky cookie or a rotating CSRF cookie does;
 * HTTPS with the test CA's server certificate;
 * HTTPS that requires a client certificate signed by the test CA
   (``ssl_verify_client on``: nginx answers a missing or untrusted client
@@ -115,6 +118,11 @@ http {
     # a. plain-HTTP API gateway: requires the key header
     server {
         listen @HOST@:@HTTP_PORT@;
+        location = /rotating-cookie {
+            default_type application/json;
+            add_header Set-Cookie "sid=$request_id; Path=/" always;
+            return 200 '{"rotating": true}\n';
+        }
         location / {
             default_type application/json;
             if ($gateway_key_status = missing) {

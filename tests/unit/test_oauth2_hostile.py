@@ -28,11 +28,12 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 @contextlib.contextmanager
 def _isolated_registry() -> Iterator[None]:
     """Keep fuzzed token values out of the process-wide redaction registry used by other tests."""
-    saved = (registry._secrets, registry._pattern)
+    before = registry.secrets
     try:
         yield
     finally:
-        registry._secrets, registry._pattern = saved
+        for value in registry.secrets - before:
+            registry.forget(value)
 
 
 def _ask(body: bytes, status: int = 200, content_type: str = "application/json") -> myclient.Token:
