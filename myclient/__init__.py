@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from . import redaction as redact
     from ._log import redact_urllib3_logging
     from .adapters import Adapter, JSONAdapter, RawAdapter
-    from .auth import APIKeyAuth, BasicAuth, BearerAuth
+    from .auth import APIKeyAuth, AuthFlow, BasicAuth, BearerAuth, LoginFlow
     from .calls import Call, CallState
     from .client import Client
     from .exceptions import (
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from .grants import AuthorizationCode, ClientCredentials, PasswordGrant, RefreshTokenGrant
     from .groups import ApiGroup, Resource, group, path
     from .hooks import Event, Hooks
+    from .logins import SessionLogin, TokenLogin
     from .middleware import Middleware, Next
     from .oauth2 import OAuth2Flow
     from .pagination import Page, Paginator
@@ -100,6 +101,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "FileTokenStore": ("tokens", "FileTokenStore"),
     "MemoryTokenStore": ("tokens", "MemoryTokenStore"),
     "OAuth2Flow": ("oauth2", "OAuth2Flow"),
+    "TokenLogin": ("logins", "TokenLogin"),
+    "SessionLogin": ("logins", "SessionLogin"),
+    "AuthFlow": ("auth", "AuthFlow"),
+    "LoginFlow": ("auth", "LoginFlow"),
     "PasswordGrant": ("grants", "PasswordGrant"),
     "RefreshTokenGrant": ("grants", "RefreshTokenGrant"),
     "Token": ("tokens", "Token"),
@@ -170,6 +175,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuthFlow",
+    "LoginFlow",
+    "SessionLogin",
+    "TokenLogin",
     "DEFAULT",
     "Call",
     "CallOptions",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Union, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -26,7 +26,10 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from .exceptions import AuthError, MyClientError, UsageError
 from .redaction import registry
 
-__all__ = ["BearerAuth", "BasicAuth", "APIKeyAuth", "TokenSource", "clean_credential"]
+if TYPE_CHECKING:
+    from .adapters import Adapter
+
+__all__ = ["APIKeyAuth", "AuthFlow", "BasicAuth", "BearerAuth", "LoginFlow", "TokenSource", "clean_credential"]
 
 #: A token, or a function returning the current one (called once per request; None or blank: no token yet).
 TokenSource = Union[str, Callable[[], Optional[str]]]
@@ -149,3 +152,47 @@ class APIKeyAuth(AuthBase):
     def __repr__(self) -> str:
         where = f"param={self.param!r}" if self.param else f"header={self.header!r}"
         return f"APIKeyAuth({where}, key=***)"
+
+
+@runtime_checkable
+class AuthFlow(Protocol):
+    """The auth protocol: what the client asks of ``Client(auth=...)``.
+
+    Only ``__call__`` is required (it is ``requests.auth.AuthBase``): it writes credentials onto the
+    request being prepared, on every attempt, and may obtain them first (a login, a token request).
+    The optional methods make a flow a ``LoginFlow``.
+    """
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set the credentials on ``r`` (and return it)."""
+
+
+@runtime_checkable
+class LoginFlow(AuthFlow, Protocol):
+    """A flow with a lifecycle; the client calls these when present (all optional for plain auth).
+
+    * ``bind(adapter)`` — called by the Client: send the flow's own requests (login, token, logout)
+      through this adapter, so they use the client's session, gateway headers, proxies and timeouts;
+    * ``handle_unauthorized(response) -> bool`` — the call got 401 (or 403 ``invalid_token``): renew the
+      credentials (once across threads) and return True to have the call replayed once;
+    * ``login(*args, **kwargs)`` — obtain credentials now (``client.login(...)``);
+    * ``logout()`` — end them on the server where it can, and forget them (``client.logout()``);
+    * ``is_authenticated() -> bool`` — whether usable credentials are held (a flow may ask the server).
+
+    ``myclient.TokenLogin``, ``myclient.SessionLogin`` and the OAuth2 grants implement it.
+    """
+
+    def bind(self, adapter: Adapter) -> None:
+        """Send the flow's own requests through ``adapter``."""
+
+    def handle_unauthorized(self, response: requests.Response) -> bool:
+        """Renew after a 401; True to replay the call once."""
+
+    def login(self, *args: Any, **kwargs: Any) -> Any:
+        """Obtain credentials now."""
+
+    def logout(self) -> None:
+        """End the credentials where possible and forget them."""
+
+    def is_authenticated(self) -> bool:
+        """Whether usable credentials are held."""

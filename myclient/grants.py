@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .auth import clean_credential
-from .exceptions import AuthError, UsageError
+from .exceptions import AuthError, OAuthStateError, UsageError
 from .oauth2 import OAuth2Flow, check_endpoint, one_line
 from .redaction import registry
 from .tokens import Token
@@ -99,20 +99,26 @@ class RefreshTokenGrant(OAuth2Flow):
 class AuthorizationCode(OAuth2Flow):
     """Authorization code with PKCE (S256) and a checked ``state``.
 
-    ``authorization_url()`` gives the URL for the user's browser; after the redirect, pass the
-    full redirect URL to ``fetch_token()`` (or ``Client.login()``). A ``state`` that does not
-    match is refused as a possible CSRF.
+    In one step: ``authorization_url()`` gives the URL for the user's browser; after the redirect,
+    pass the full redirect URL to ``fetch_token()`` (or ``Client.login()``). Step by step (the CRUDs
+    package's shape): ``authorization_url()``, then ``parse_authorization_response(url)`` gives
+    ``(code, state)`` (raising ``OAuthStateError`` for a state this flow did not issue, ``AuthError`` for
+    an error the server sent back), then ``exchange_code(code, state)`` gets the token. ``state_length``
+    is the number of random bytes in a generated state (>= 16).
     """
 
     grant_type = "authorization_code"
 
     def __init__(self, authorize_url: str, token_url: str, client_id: str, client_secret: str | None = None, *,
-                 redirect_uri: str, **kwargs: Any) -> None:
+                 redirect_uri: str, state_length: int = 24, **kwargs: Any) -> None:
         check_endpoint("authorize_url", authorize_url)
         if not redirect_uri:
             raise UsageError("redirect_uri is required")
+        if isinstance(state_length, bool) or not isinstance(state_length, int) or not 16 <= state_length <= 256:
+            raise UsageError(f"state_length must be an int in [16, 256] (random bytes), got {state_length!r}")
         self.authorize_url = authorize_url
         self.redirect_uri = redirect_uri
+        self.state_length = state_length
         self._pending: dict[str, str] = {}
         super().__init__(token_url, client_id, client_secret, **kwargs)
 
@@ -122,7 +128,7 @@ class AuthorizationCode(OAuth2Flow):
 
         client = WebApplicationClient(self.client_id)
         verifier = client.create_code_verifier(64)
-        state = state or secrets.token_urlsafe(24)
+        state = state or secrets.token_urlsafe(self.state_length)
         params = {
             "response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
             "state": state, "code_challenge": client.create_code_challenge(verifier, "S256"),
@@ -135,11 +141,12 @@ class AuthorizationCode(OAuth2Flow):
         sep = "&" if urlsplit(self.authorize_url).query else "?"
         return f"{self.authorize_url}{sep}{urlencode(params)}"
 
-    def fetch_token(self, redirect_response_url: str) -> Token:
-        """Exchange the code in the redirect URL for a token (state and PKCE checked).
+    def parse_authorization_response(self, redirect_response_url: str) -> tuple[str, str]:
+        """``(code, state)`` from the URL the browser came back to; the state must be one this flow issued.
 
-        ``state`` is compared in constant time as UTF-8 bytes, so any state — non-ASCII included —
-        is either the one this flow issued or refused as a possible CSRF.
+        ``state`` is compared in constant time as UTF-8 bytes, so any state — non-ASCII included — is
+        either one this flow issued or refused (``OAuthStateError``, a possible CSRF). An ``error`` the
+        authorization server sent back raises AuthError; the state stays pending until exchanged.
         """
         if not isinstance(redirect_response_url, str):
             raise UsageError("redirect_response_url must be the URL (a string) the browser was redirected to")
@@ -147,16 +154,10 @@ class AuthorizationCode(OAuth2Flow):
             params = dict(parse_qsl(urlsplit(redirect_response_url).query, keep_blank_values=True))
         except ValueError:
             raise UsageError("the redirect URL cannot be parsed") from None
-        state = params.get("state", "")
-        wanted = state.encode("utf-8", "surrogatepass")
-        with self._lock:
-            match = next((s for s in self._pending if secrets.compare_digest(s.encode("utf-8", "surrogatepass"),
-                                                                              wanted)), None)
-            if match is None:
-                raise AuthError("state in the redirect does not match any authorization request (possible CSRF)",
-                                error="invalid_state")
-            verifier = self._pending.pop(match)
+        state = self._issued(params.get("state", ""))
         if "error" in params:
+            with self._lock:
+                self._pending.pop(state, None)
             error = one_line(params["error"], 100)
             description = one_line(params.get("error_description") or "") or None
             raise AuthError(f"authorization refused: {error}", error=registry.text(error), description=description)
@@ -164,6 +165,29 @@ class AuthorizationCode(OAuth2Flow):
         if not code:
             raise AuthError("the redirect URL carries no authorization code", error="invalid_request")
         registry.add_secret(code)
+        return code, state
+
+    def _issued(self, state: str) -> str:
+        wanted = state.encode("utf-8", "surrogatepass")
+        with self._lock:
+            match = next((s for s in self._pending if secrets.compare_digest(s.encode("utf-8", "surrogatepass"),
+                                                                              wanted)), None)
+        if match is None:
+            raise OAuthStateError("state in the redirect does not match any authorization request (possible CSRF)",
+                                  error="invalid_state")
+        return match
+
+    def exchange_code(self, code: str, state: str) -> Token:
+        """Exchange an authorization ``code`` for a token, with the PKCE verifier remembered for ``state``."""
+        if not isinstance(code, str) or not code:
+            raise UsageError("code must be the non-empty authorization code")
+        registry.add_secret(code)
+        match = self._issued(state if isinstance(state, str) else "")
+        with self._lock:
+            verifier = self._pending.pop(match, None)
+        if verifier is None:  # another thread exchanged it meanwhile
+            raise OAuthStateError("this state was already used (an authorization code is exchanged once)",
+                                  error="invalid_state")
         from oauthlib.oauth2 import WebApplicationClient
 
         client = WebApplicationClient(self.client_id)
@@ -177,6 +201,11 @@ class AuthorizationCode(OAuth2Flow):
             if self.on_token is not None:
                 self.on_token(new, old)
         return new
+
+    def fetch_token(self, redirect_response_url: str) -> Token:
+        """Exchange the code in the redirect URL for a token (state and PKCE checked)."""
+        code, state = self.parse_authorization_response(redirect_response_url)
+        return self.exchange_code(code, state)
 
     def login(self, redirect_response_url: str | None = None) -> Token:
         """``fetch_token(redirect_response_url)``; without it, renew with the refresh token."""

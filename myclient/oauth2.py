@@ -19,7 +19,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -145,6 +145,7 @@ class OAuth2Flow(AuthBase):
         revocation_url: str | None = None,
         token: Token | None = None,
         clock: Callable[[], float] | None = None,
+        token_params: Mapping[str, Any] | None = None,
     ) -> None:
         check_endpoint("token_url", token_url)
         check_endpoint("revocation_url", revocation_url)
@@ -170,6 +171,7 @@ class OAuth2Flow(AuthBase):
         self.on_token = on_token
         self.revocation_url = revocation_url
         self.clock = clock or time.time
+        self.token_params = _check_token_params(token_params)
         self._lock = threading.RLock()
         self._adapter: Adapter | None = None
         self._own_adapter: Adapter | None = None
@@ -372,7 +374,14 @@ class OAuth2Flow(AuthBase):
                                    auth=auth, **limits)
 
     def _token_request(self, body: str, *, safe: bool) -> Token:
-        """Ask the token endpoint; its answer becomes a Token, or an AuthError whatever it holds."""
+        """Ask the token endpoint; its answer becomes a Token, or an AuthError whatever it holds.
+
+        ``token_params`` (``audience``, ``resource``, RFC 9396 ``authorization_details``, …) are added
+        to every token request, grants and refreshes alike.
+        """
+        if self.token_params:
+            extra = urlencode(list(self.token_params.items()), doseq=True)
+            body = f"{body}&{extra}" if body else extra
         response = self._post(self.token_url, body, safe=safe, what="token")
         status = response.status_code
         doc = _document(response)
@@ -403,3 +412,32 @@ class _HeaderAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_HeaderAuth(***)"
+
+
+_RESERVED_PARAMS = frozenset({"grant_type", "client_id", "client_secret", "code", "code_verifier", "redirect_uri",
+                              "refresh_token", "username", "password", "scope"})
+
+
+def _check_token_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Extra token-request parameters: strings (or lists of strings: repeated); ``authorization_details`` may be
+    a list/dict (sent as JSON, RFC 9396). Parameters the grants set themselves are refused.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise UsageError(f"token_params must be a mapping of parameter names to values, got {type(params).__name__}")
+    checked: dict[str, Any] = {}
+    for name, value in params.items():
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"token_params names must be non-empty strings, got {name!r}")
+        if name in _RESERVED_PARAMS:
+            raise UsageError(f"token_params must not set {name!r}: the flow sets it")
+        if name == "authorization_details" and isinstance(value, (list, dict)):
+            value = json.dumps(value, separators=(",", ":"))
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            checked[name] = list(value)
+        elif isinstance(value, str):
+            checked[name] = value
+        else:
+            raise UsageError(f"token_params[{name!r}] must be a string or a list of strings")
+    return checked

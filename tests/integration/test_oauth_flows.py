@@ -268,3 +268,21 @@ def test_file_store_shared_by_two_processes_refreshing_at_once(oauth_server: OAu
     assert _token_requests(oauth_server) == 1
     stored = json.loads(path.read_text())
     assert list(stored) == [seed.store_key]
+
+
+def test_authorization_code_step_by_step(oauth_server: OAuthServer) -> None:
+    """The CRUDs package's shape: authorization_url, parse_authorization_response, exchange_code."""
+    flow = myclient.AuthorizationCode(oauth_server.authorize_url, oauth_server.token_url, oauth_server.code_client_id,
+                                      oauth_server.code_client_secret, redirect_uri=oauth_server.redirect_uri,
+                                      state_length=32)
+    client = _client(oauth_server, flow)
+    url = flow.authorization_url()
+    assert len(parse_qs(urlsplit(url).query)["state"][0]) >= 43  # 32 random bytes, URL-safe base64
+    redirect = _browser_login(oauth_server).get(url, allow_redirects=False, timeout=10).headers["Location"]
+    with pytest.raises(myclient.OAuthStateError):
+        flow.parse_authorization_response(redirect.replace("state=", "state=x"))
+    code, state = flow.parse_authorization_response(redirect)
+    token = flow.exchange_code(code, state)
+    assert token.access_token and client.adapter.get("/api/me")["user"] == oauth_server.username
+    with pytest.raises(myclient.OAuthStateError):  # a state (and its code) is exchanged once
+        flow.exchange_code(code, state)

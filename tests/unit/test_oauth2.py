@@ -405,3 +405,34 @@ def test_a_new_token_is_kept_when_the_store_cannot_save_it(rs: responses.Request
         flow.token()
     assert flow.token().access_token == "kept-access"  # not asked for (and rotated) again
     assert len(rs.calls) == 1
+
+
+def test_token_params_go_with_every_token_request() -> None:
+    import json as _json
+    from urllib.parse import parse_qs as _parse_qs
+
+    details = [{"type": "payment_initiation", "instructedAmount": {"currency": "EUR", "amount": "1.00"}}]
+    flow = myclient.ClientCredentials("https://auth.example/token", "svc", "secret-abc123",
+                                      token_params={"audience": "https://api.example", "resource": ["r1", "r2"],
+                                                    "authorization_details": details})
+    with responses.RequestsMock() as rs:
+        rs.post("https://auth.example/token", json={"access_token": "at-1", "expires_in": 60})
+        flow.login()
+        body = _parse_qs(rs.calls[0].request.body)
+    assert body["audience"] == ["https://api.example"] and body["resource"] == ["r1", "r2"]
+    assert _json.loads(body["authorization_details"][0]) == details
+    with pytest.raises(myclient.UsageError, match="grant_type"):
+        myclient.ClientCredentials("https://auth.example/token", "svc", "s", token_params={"grant_type": "x"})
+
+
+def test_state_mismatch_is_an_oauth_state_error_and_an_auth_error() -> None:
+    flow = myclient.AuthorizationCode("https://auth.example/authorize", "https://auth.example/token", "web",
+                                      redirect_uri="http://127.0.0.1:8765/cb")
+    flow.authorization_url(state="mine")
+    with pytest.raises(myclient.OAuthStateError) as info:
+        flow.parse_authorization_response("http://127.0.0.1:8765/cb?code=c&state=yours")
+    assert isinstance(info.value, myclient.AuthError)
+    assert flow.parse_authorization_response("http://127.0.0.1:8765/cb?code=c0de&state=mine") == ("c0de", "mine")
+    with pytest.raises(myclient.UsageError, match="state_length"):
+        myclient.AuthorizationCode("https://auth.example/authorize", "https://auth.example/token", "web",
+                                   redirect_uri="http://127.0.0.1:8765/cb", state_length=4)
