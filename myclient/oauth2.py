@@ -419,8 +419,10 @@ _RESERVED_PARAMS = frozenset({"grant_type", "client_id", "client_secret", "code"
 
 
 def _check_token_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Extra token-request parameters: strings (or lists of strings: repeated); ``authorization_details`` may be
-    a list/dict (sent as JSON, RFC 9396). Parameters the grants set themselves are refused.
+    """Validated extra token-request parameters.
+
+    Strings, or lists of strings (sent repeated); ``authorization_details`` may be a list or dict (sent
+    as JSON, RFC 9396). Parameters the grants set themselves are refused.
     """
     if params is None:
         return {}
