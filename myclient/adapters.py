@@ -384,7 +384,7 @@ class Adapter:
     # -- collections and files ------------------------------------------------------------------------
     def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, strategy: Strategy | None = None,
                  max_items: int | None = None, max_pages: int | None = None,
-                 resume: Mapping[str, Any] | str | None = None, **options: Unpack[CallOptions]) -> Paginator:
+                 resume: Mapping[str, Any] | str | None = None, **options: Unpack[CallOptions]) -> Paginator[Any]:
         """A lazy iterator over every item of the collection at ``path``, fetched page by page.
 
         ``strategy`` says how pages follow each other: ``myclient.LinkHeader()`` (default; a server

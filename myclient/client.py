@@ -246,7 +246,7 @@ class Client:
     # -- collections and files ------------------------------------------------------------------------
     def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, strategy: Strategy | None = None,
                  max_items: int | None = None, max_pages: int | None = None,
-                 resume: Mapping[str, Any] | str | None = None, **options: Unpack[CallOptions]) -> Paginator:
+                 resume: Mapping[str, Any] | str | None = None, **options: Unpack[CallOptions]) -> Paginator[Any]:
         """A lazy iterator over every item of the collection at ``path``; see ``Adapter.paginate``."""
         return self._adapter.paginate(path, params, strategy=strategy, max_items=max_items, max_pages=max_pages,
                                       resume=resume, **options)

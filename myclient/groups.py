@@ -172,7 +172,7 @@ class Resource(ApiGroup):
         item = f"{self.path.rstrip('/')}/{_segment('id', id)}"
         return item + "/" if self.trailing_slash else item
 
-    def list(self, params: Mapping[str, Any] | None = None, **filters: Any) -> Paginator:
+    def list(self, params: Mapping[str, Any] | None = None, **filters: Any) -> Paginator[Any]:
         """Supported methods: GET {path}?filters — a lazy iterator over every item, page after page.
 
         Nothing is sent until it is iterated; see ``myclient.Paginator`` for ``pages()`` and

@@ -13,7 +13,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -39,6 +39,9 @@ __all__ = [
     "Paginator",
     "Strategy",
 ]
+
+#: The type of the items a Paginator yields (``Any`` for decoded JSON).
+T = TypeVar("T")
 
 #: Version of the checkpoint format (the ``"v"`` key); a checkpoint of another version is refused.
 CHECKPOINT_VERSION = 1
@@ -142,7 +145,7 @@ def _check_limit(what: str, value: Any) -> Optional[int]:
     return value
 
 
-class Paginator(Iterator[Any]):
+class Paginator(Iterator[T]):
     """A lazy, resumable walk over a paginated collection: iterate it for items, or ``pages()``.
 
     Nothing is sent until iteration starts; then one page at a time is fetched through
@@ -326,10 +329,10 @@ class Paginator(Iterator[Any]):
         self._run_pages += 1
         return page
 
-    def __iter__(self) -> Paginator:
+    def __iter__(self) -> Paginator[T]:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> T:
         """The next item; a new page is fetched only when the current one is used up."""
         if self._mode == "pages":
             raise UsageError("this paginator is being walked by pages(); use one or the other")
@@ -349,7 +352,7 @@ class Paginator(Iterator[Any]):
                     self._advance(page.next)
                 else:
                     self._skip += 1
-                return item
+                return item  # type: ignore[no-any-return]  # items are decoded JSON, typed by the caller's T
             if page is not None:  # an empty page (or one wholly consumed before a resume)
                 self._current = None
                 self._advance(page.next)
