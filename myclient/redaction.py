@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -32,7 +32,6 @@ __all__ = [
     "add_param",
     "add_field",
     "add_secret",
-    "add_secrets",
     "learn",
     "normalize",
     "registry",
@@ -367,12 +366,6 @@ def add_field(name: str) -> None:
 def add_secret(value: str | bytes | None) -> None:
     """Register a literal secret value on the process-wide registry."""
     registry.add_secret(value)
-
-
-def add_secrets(values: Iterable[str | bytes | None]) -> None:
-    """Register several literal secret values."""
-    for v in values:
-        registry.add_secret(v)
 
 
 def learn(value: str | bytes | None) -> bool:

@@ -7,18 +7,12 @@ from typing import Any
 
 import pytest
 import requests
-import responses
 from responses import matchers
 
 import myclient
 
 BASE = "https://api.example/v1"
 
-
-@pytest.fixture
-def rs() -> Any:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 # -- URL resolution ---------------------------------------------------------------------------

@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 import requests
-import responses
 
 import myclient
 from myclient.redaction import registry
-
-
-@pytest.fixture
-def rs() -> Any:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def test_callable_token_is_asked_per_request(rs: Any) -> None:

@@ -197,7 +197,7 @@ def test_from_env_reads_prefixed_variables_and_refuses_bad_ones() -> None:
 def test_class_defaults_apply_unless_overridden() -> None:
     class Acme(myclient.Client):
         default_base_url = "https://acme.example"
-        default_settings = {"timeout": 3, "headers": {"X-Acme": "1"}}
+        default_settings: ClassVar[Mapping[str, Any]] = {"timeout": 3, "headers": {"X-Acme": "1"}}
 
     assert Acme().adapter.timeout == (3.0, 3.0) and Acme().adapter.headers["X-Acme"] == "1"
     assert Acme(timeout=8).adapter.timeout == (8.0, 8.0)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-import responses
 import urllib3.exceptions
 
 import myclient
@@ -21,11 +20,6 @@ from myclient._parse import ascii_int, parse_retry_after
 
 BASE = "https://api.example/v1"
 
-
-@pytest.fixture
-def rs() -> Any:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 # -- issue 9, item 2: a finished call under a deadline releases its response at once ---------------------

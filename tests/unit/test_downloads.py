@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,6 @@ URL = f"{BASE}/blob"
 DATA = bytes(range(256)) * 40  # 10 240 bytes
 ETAG = '"v1-abc"'
 
-
-@pytest.fixture
-def rs() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 class Recorder:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import responses
 
 import myclient
 
@@ -31,11 +30,6 @@ class Acme(myclient.Client):
     status = myclient.group(Status)
     admin = myclient.group(Admin)
 
-
-@pytest.fixture
-def rs() -> Any:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def test_group_is_made_lazily_once_per_client() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -25,11 +24,6 @@ class Recorder:
     def names(self) -> list[str]:
         return [e.name for e in self.events]
 
-
-@pytest.fixture
-def rs() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def _client(rec: Recorder, **kwargs: object) -> myclient.Client:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +22,8 @@ from myclient.tokens import MemoryTokenStore, Token
 API = "https://api.example"
 TOKEN_URL = "https://auth.example/oauth/token"
 
+pytestmark = pytest.mark.loose_mock  # the shared ``rs`` fixture: unused stubs are fine here
+
 
 class Clock:
     def __init__(self) -> None:
@@ -31,11 +32,6 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
-
-@pytest.fixture
-def rs() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def _token_reply(access: str, refresh: str | None = None, expires_in: int | None = 60) -> dict[str, Any]:

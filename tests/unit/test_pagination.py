@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,11 +17,8 @@ from myclient import Cursor, LinkHeader, Offset, PageNumber
 BASE = "https://api.example/v1"
 ITEMS = [{"id": i} for i in range(1, 24)]  # 23 items: pages of 5 -> 5, 5, 5, 5, 3
 
+pytestmark = pytest.mark.loose_mock  # the shared ``rs`` fixture: unused stubs are fine here
 
-@pytest.fixture
-def rs() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def _query(request: requests.PreparedRequest) -> dict[str, str]:

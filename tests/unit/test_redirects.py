@@ -6,18 +6,12 @@ from typing import Any
 
 import pytest
 import requests
-import responses
 
 import myclient
 
 BASE = "https://api.example/v1"
 OTHER = "https://cdn.example"
 
-
-@pytest.fixture
-def rs() -> Any:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def _client() -> myclient.Client:
