@@ -254,6 +254,8 @@ class HTTPError(MyClientError):
     """The server answered with a 4xx or 5xx status."""
 
     status: int
+    #: The decoded error document, redacted, when the call knows its schema (spec-loaded clients).
+    data: Any = None
 
     def __init__(
         self,

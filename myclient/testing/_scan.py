@@ -154,7 +154,7 @@ def _decoded(text: str) -> Any:
     except ValueError:
         pass
     try:
-        import yaml  # type: ignore[import-untyped]
+        import yaml
     except ImportError:  # pragma: no cover - vcrpy needs PyYAML
         return None
     try:
