@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .auth import APIKeyAuth, AuthFlow, BasicAuth, BearerAuth, LoginFlow
     from .calls import Call, CallState
     from .client import Client
+    from .config import from_config
     from .exceptions import (
         AuthError,
         BadGateway,
@@ -102,6 +103,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "MemoryTokenStore": ("tokens", "MemoryTokenStore"),
     "OAuth2Flow": ("oauth2", "OAuth2Flow"),
     "TokenLogin": ("logins", "TokenLogin"),
+    "from_config": ("config", "from_config"),
     "SessionLogin": ("logins", "SessionLogin"),
     "AuthFlow": ("auth", "AuthFlow"),
     "LoginFlow": ("auth", "LoginFlow"),
@@ -175,6 +177,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "from_config",
     "AuthFlow",
     "LoginFlow",
     "SessionLogin",

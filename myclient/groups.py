@@ -135,8 +135,9 @@ _VERBS = ("list", "get", "create", "update", "replace", "delete")
 class Resource(ApiGroup):
     """CRUD for a collection at ``path``: list, get, create, update (PATCH), replace (PUT), delete.
 
-    Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment. Class
-    attributes shape it to the API: ``verbs`` names the operations the API has (others raise
+    Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment, and wherever an
+    id is taken the item itself works too (its ``id_field``, default ``"id"``). Class attributes shape
+    it to the API: ``verbs`` names the operations the API has (others raise
     UsageError, nothing sent), ``trailing_slash = True`` gives DRF-style ``/users/`` and
     ``/users/42/`` URLs, ``pagination`` is the strategy ``list()`` walks the collection with
     (None: RFC 8288 Link headers, so a server that does not paginate gives one page).
@@ -150,6 +151,8 @@ class Resource(ApiGroup):
     pagination: ClassVar[Strategy | None] = None
     verbs: ClassVar[tuple[str, ...]] = _VERBS
     trailing_slash: ClassVar[bool] = False
+    #: The field holding an item's id: methods taking an id also take the item itself.
+    id_field: ClassVar[str] = "id"
 
     def __init__(self, adapter: Adapter) -> None:
         super().__init__(adapter)
@@ -169,6 +172,10 @@ class Resource(ApiGroup):
         return base + "/" if self.trailing_slash else base
 
     def _item(self, id: Any) -> str:  # noqa: A002 - the REST word
+        if isinstance(id, Mapping):
+            if self.id_field not in id:
+                raise UsageError(f"{type(self).__name__}: the item has no {self.id_field!r} field to address it by")
+            id = id[self.id_field]  # noqa: A001
         item = f"{self.path.rstrip('/')}/{_segment('id', id)}"
         return item + "/" if self.trailing_slash else item
 

@@ -84,3 +84,22 @@ def test_list_walks_the_collection_with_the_resource_strategy(api: NotesApi) -> 
     finally:
         for note_id in made:
             api.notes.delete(note_id)
+
+
+def test_a_config_file_client_walks_and_edits_json_server(json_server: Any, tmp_path: Any) -> None:
+    config = tmp_path / "api.yaml"
+    config.write_text(f"""
+base_url: {json_server.url}
+settings: {{timeout: 10}}
+resources:
+  posts: {{path: /posts, pagination: {{style: link}}}}
+  comments: {{path: /comments, verbs: [list, get]}}
+""")
+    client: Any = myclient.from_config(config)
+    posts = list(client.posts.list(_page=1, _limit=40))
+    assert len(posts) == len({p["id"] for p in posts}) >= 200
+    created = client.posts.create({"title": "from a config file"})
+    assert client.posts.get(created)["title"] == "from a config file"
+    client.posts.delete(created)
+    with pytest.raises(myclient.UsageError, match="does not support create"):
+        client.comments.create({"body": "x"})
