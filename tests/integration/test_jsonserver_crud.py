@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from typing import Any
 
 import pytest
 from servers import JsonServer
