@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from . import redaction as redact
     from ._log import redact_urllib3_logging
     from .adapters import Adapter, JSONAdapter, RawAdapter
+    from .aio import AsyncAdapter, AsyncClient, AsyncPaginator
     from .auth import APIKeyAuth, AuthFlow, BasicAuth, BearerAuth, LoginFlow
     from .calls import Call, CallState
     from .client import Client
@@ -104,6 +105,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "OAuth2Flow": ("oauth2", "OAuth2Flow"),
     "TokenLogin": ("logins", "TokenLogin"),
     "from_config": ("config", "from_config"),
+    "AsyncClient": ("aio", "AsyncClient"),
+    "AsyncAdapter": ("aio", "AsyncAdapter"),
+    "AsyncPaginator": ("aio", "AsyncPaginator"),
     "SessionLogin": ("logins", "SessionLogin"),
     "AuthFlow": ("auth", "AuthFlow"),
     "LoginFlow": ("auth", "LoginFlow"),
@@ -177,6 +181,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AsyncAdapter",
+    "AsyncClient",
+    "AsyncPaginator",
     "from_config",
     "AuthFlow",
     "LoginFlow",
@@ -219,6 +226,7 @@ __all__ = [
     "AuthError",
     "BadGateway",
     "BadRequest",
+    "Cancelled",
     "BasicAuth",
     "BearerAuth",
     "Client",

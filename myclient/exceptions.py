@@ -20,6 +20,7 @@ __all__ = [
     "AuthError",
     "BadGateway",
     "BadRequest",
+    "Cancelled",
     "ClientError",
     "Conflict",
     "ConnectError",
@@ -183,6 +184,14 @@ class ReadTimeout(Timeout):
 
 class DeadlineExceeded(Timeout):
     """The call's deadline ran out (connecting, sending, waiting for or reading the answer, or waiting to retry)."""
+
+
+class Cancelled(TransportError):
+    """The task awaiting an AsyncClient call was cancelled; its exchange was cut and it is never retried.
+
+    The awaiting task sees ``asyncio.CancelledError``; this error ends the worker's side of the call
+    (hooks and logs see it).
+    """
 
 
 class ConnectionLost(TransportError):

@@ -7,6 +7,7 @@ the adapter.
 from __future__ import annotations
 
 import string
+import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote
@@ -14,16 +15,25 @@ from urllib.parse import quote
 from .exceptions import NotFound, UsageError
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVar as _TypeVar
     from typing_extensions import Unpack
 
-    from .adapters import Adapter
     from .pagination import Paginator
     from .settings import CallOptions
     from .strategies import Strategy
 
 __all__ = ["ApiGroup", "Resource", "group", "path"]
 
-G = TypeVar("G", bound="ApiGroup")
+if not TYPE_CHECKING:
+
+    def _TypeVar(name: str, default: Any = None) -> Any:  # noqa: N802 - PEP 696 defaults matter to type checkers only
+        return TypeVar(name)
+
+
+#: The adapter a group runs on (``Adapter`` for a Client, ``AsyncAdapter`` for an AsyncClient); ``Any``
+#: when not given, so ``class Status(myclient.ApiGroup)`` stays valid under ``mypy --strict``.
+A = _TypeVar("A", default=Any)
+G = TypeVar("G", bound="ApiGroup[Any]")
 
 _FORMATTER = string.Formatter()
 
@@ -66,15 +76,20 @@ def path(template: str, /, **values: Any) -> str:
     return "".join(out)
 
 
-class ApiGroup:
+class ApiGroup(Generic[A]):
     """Base of a hand-written API group: ``self._adapter`` does the calls.
 
     Write methods that build a path and call the adapter, with a docstring line such as
     ``Supported methods: GET /health``. Declare a group on a Client (or another group) with
-    ``myclient.group(MyGroup)``.
+    ``myclient.group(MyGroup)``. One group class serves a Client and an AsyncClient: there
+    ``self._adapter.get(...)`` returns the data, here an awaitable. The group is generic in its
+    adapter (``Users[myclient.Adapter]``, ``Users[myclient.AsyncAdapter]``) so methods can be typed
+    for both with overloads on ``self`` (see README.rst, "One group, sync and async").
     """
 
-    def __init__(self, adapter: Adapter) -> None:
+    _adapter: Any
+
+    def __init__(self, adapter: A) -> None:
         self._adapter = adapter
 
     def __repr__(self) -> str:
@@ -90,10 +105,11 @@ class group(Generic[G]):  # noqa: N801 - used like a function in class bodies
     """
 
     def __init__(self, cls: type[G]) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, ApiGroup)):
+        origin = typing.get_origin(cls) or cls  # Users or Users[myclient.AsyncAdapter]
+        if not (isinstance(origin, type) and issubclass(origin, ApiGroup)):
             raise UsageError(f"group() takes an ApiGroup subclass, got {cls!r}")
         self.cls = cls
-        self.name = cls.__name__
+        self.name = origin.__name__
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -120,19 +136,19 @@ class group(Generic[G]):  # noqa: N801 - used like a function in class bodies
         raise AttributeError(f"group {self.name!r} is read-only; replace the client's adapter instead")
 
 
-def _adapter_of(owner: object) -> Adapter:
+def _adapter_of(owner: object) -> Any:
     if isinstance(owner, ApiGroup):
         return owner._adapter
     adapter = getattr(owner, "adapter", None)
     if adapter is None:
         raise UsageError(f"{type(owner).__name__} has no adapter for its groups")
-    return adapter  # type: ignore[no-any-return]
+    return adapter
 
 
 _VERBS = ("list", "get", "create", "update", "replace", "delete")
 
 
-class Resource(ApiGroup):
+class Resource(ApiGroup[A]):
     """CRUD for a collection at ``path``: list, get, create, update (PATCH), replace (PUT), delete.
 
     Subclass and set ``path = "/users"``; ids are percent-encoded as one path segment, and wherever an
@@ -154,7 +170,7 @@ class Resource(ApiGroup):
     #: The field holding an item's id: methods taking an id also take the item itself.
     id_field: ClassVar[str] = "id"
 
-    def __init__(self, adapter: Adapter) -> None:
+    def __init__(self, adapter: A) -> None:
         super().__init__(adapter)
         if not self.path:
             raise UsageError(f"{type(self).__name__} must set the class attribute path, e.g. '/users'")
@@ -192,7 +208,8 @@ class Resource(ApiGroup):
         options = {k: v for k, v in filters.items() if k in CALL_OPTIONS}
         query = {**(params or {}), **{k: v for k, v in filters.items() if k not in CALL_OPTIONS}}
         strategy = self.pagination if self.pagination is not None else LinkHeader()
-        return self._adapter.paginate(self._collection(), query, strategy=strategy, **options)
+        paginator: Paginator[Any] = self._adapter.paginate(self._collection(), query, strategy=strategy, **options)
+        return paginator
 
     def get(self, id: Any, **options: Unpack[CallOptions]) -> Any:  # noqa: A002
         """Supported methods: GET {path}/{id}."""

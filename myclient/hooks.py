@@ -121,10 +121,26 @@ class Hooks:
                 log.warning("myclient hook %r for %s raised; ignored", hook, name, exc_info=True)
                 continue
             if result is not None and hasattr(result, "__await__"):
-                close = getattr(result, "close", None)
-                if callable(close):
-                    close()
-                log.warning("myclient hook %r for %s is async; it runs only on an AsyncClient", hook, name)
+                self._await(hook, name, result)
+
+    @staticmethod
+    def _await(hook: Hook, name: str, awaitable: Any) -> None:
+        """Run an async hook's coroutine on the AsyncClient's event loop and wait for it (from the worker)."""
+        import asyncio
+
+        from ._context import event_loop
+
+        loop = event_loop.get()
+        if loop is None or not asyncio.iscoroutine(awaitable):
+            close = getattr(awaitable, "close", None)
+            if callable(close):
+                close()
+            log.warning("myclient hook %r for %s is async; it runs only on an AsyncClient", hook, name)
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(awaitable, loop).result()
+        except Exception:
+            log.warning("myclient hook %r for %s raised; ignored", hook, name, exc_info=True)
 
     def _list(self, name: str) -> list[Hook]:
         if name not in HOOK_NAMES:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import requests
 
+from . import _context
 from ._context import call_deadline
 from ._log import fields, get_logger
 from ._parse import parse_retry_after
@@ -113,8 +114,12 @@ class Retry:
             attempt = state.attempt
             if state.limit is not None and state.left() <= 0:  # type: ignore[operator]
                 raise self._out_of_time(call)
-            if attempt > 1 and call.rewind is not None:
-                call.rewind()
+            if attempt > 1:
+                cancel = _context.cancellation.get()
+                if cancel is not None and cancel.cancelled:
+                    raise self._cancelled(call)
+                if call.rewind is not None:
+                    call.rewind()
             began = clock()
             try:
                 if state.limit is None:
@@ -147,6 +152,17 @@ class Retry:
                     continue
                 state.reason = decision.reason
             return response
+
+    @staticmethod
+    def _cancelled(call: Call) -> MyClientError:
+        """The awaiting task was cancelled between attempts: no further attempt is made."""
+        from .exceptions import Cancelled
+
+        error = Cancelled(f"Cancelled: {call.method} {registry.url(call.url)}: the awaiting task was cancelled",
+                          method=call.method, url=call.url)
+        error.attempts = call.state.history
+        call.state.reason = "cancelled"
+        return error
 
     def _out_of_time(self, call: Call) -> MyClientError:
         """The error for a deadline that ran out between attempts: the real last error, if any."""

@@ -332,6 +332,15 @@ class Paginator(Iterator[T]):
     def __iter__(self) -> Paginator[T]:
         return self
 
+    def buffered(self) -> bool:
+        """Whether the next item is already in memory (``next()`` will not send a request).
+
+        An AsyncClient uses it to fetch pages in a worker thread and hand out items on the loop.
+        """
+        page = self._current
+        budget = self._budget()
+        return page is not None and self._pos < len(page.items) and (budget is None or budget > 0)
+
     def __next__(self) -> T:
         """The next item; a new page is fetched only when the current one is used up."""
         if self._mode == "pages":

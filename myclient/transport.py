@@ -27,13 +27,14 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import default_headers, get_environ_proxies, get_netrc_auth
 
-from . import _urls
+from . import _context, _urls
 from ._deadline import Alarm, watchdog
 from ._log import fields, get_logger
 from ._mapping import ERROR_READ_BYTES, map_transport_error
 from ._wire import Exchange, TrackingTimeout
 from .calls import Call
 from .exceptions import (
+    Cancelled,
     ConnectionLost,
     CrossOriginError,
     DeadlineExceeded,
@@ -130,6 +131,12 @@ class RequestsTransport:
         left = call.state.left()
         if left is not None and left <= 0:
             raise self._out_of_time(call, call.url)
+        cancel = _context.cancellation.get()
+        if cancel is not None:
+            if cancel.cancelled:
+                raise Cancelled(f"Cancelled: {call.method} {registry.url(call.url)}: the awaiting task was cancelled",
+                                method=call.method, url=call.url)
+            cancel.attach(exchange)
         alarm = watchdog.arm(left, exchange.cut) if left is not None else None
         try:
             response = self._send_prepared(call, self.prepare(call, call.url), exchange, alarm)
@@ -153,6 +160,8 @@ class RequestsTransport:
         finally:
             if alarm is not None:
                 alarm.cancel()
+            if cancel is not None:
+                cancel.detach(exchange)
 
     def prepare(self, call: Call, url: str) -> requests.PreparedRequest:
         """The request as ``Session.request`` would prepare it (session settings merged), built once.
@@ -258,6 +267,9 @@ class RequestsTransport:
         except (requests.RequestException, OSError, ValueError, TypeError, LookupError) as exc:
             if alarm is not None and alarm.fired:
                 failure = self._out_of_time(call, url)
+            elif exchange.cut_requested:
+                failure = Cancelled(f"Cancelled: {call.method} {registry.url(url)}: the awaiting task was cancelled",
+                                    method=call.method, url=url)
             elif isinstance(exc, (requests.RequestException, ConnectionError, TimeoutError)):
                 failure = map_transport_error(exc, call.method, url, received=exchange.received,
                                               reused=exchange.reused)

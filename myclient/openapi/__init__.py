@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..aio import AsyncClient
 from ..client import Client
 from ..exceptions import UsageError
 from ..groups import ApiGroup, group
@@ -21,11 +22,12 @@ from ._runtime import OperationMethod, SpecRuntime
 from ._security import Security
 from ._spec import child, read_document
 
-__all__ = ["Operation", "SpecClient", "SpecModel", "load", "read_document", "server_url", "snake"]
+__all__ = ["AsyncSpecClient", "Operation", "SpecClient", "SpecModel", "load", "load_async", "read_document",
+           "server_url", "snake"]
 
 
-class SpecClient(Client):
-    """A Client built from an OpenAPI document; ``spec`` is its normalized model, groups are attributes."""
+class _SpecOperations:
+    """What both spec clients (sync and async) offer beside their groups."""
 
     spec: SpecModel
 
@@ -39,6 +41,14 @@ class SpecClient(Client):
     def operations(self) -> list[str]:
         """Every operation as ``group.name``, in the document's order."""
         return [f"{op.group}.{op.name}" for op in self.spec.operations]
+
+
+class SpecClient(_SpecOperations, Client):
+    """A Client built from an OpenAPI document; ``spec`` is its normalized model, groups are attributes."""
+
+
+class AsyncSpecClient(_SpecOperations, AsyncClient):
+    """An AsyncClient built from an OpenAPI document: the same groups, operations return awaitables."""
 
 
 def server_url(model: SpecModel, variables: Mapping[str, str] | None = None, index: int = 0) -> str | None:
@@ -75,11 +85,26 @@ def load(spec: Any, *, base_url: str | None = None, server_variables: Mapping[st
     names to pagination strategies (or hints), beside the spec's ``x-myclient-pagination``. Other keyword
     arguments are Client settings (``timeout``, ``retry``, ``session``, ``hooks``, ...).
     """
+    client = _build(spec, SpecClient, base_url, server_variables, credentials, token, paginate, client_settings)
+    assert isinstance(client, SpecClient)
+    return client
+
+
+def load_async(spec: Any, *, base_url: str | None = None, server_variables: Mapping[str, str] | None = None,
+               credentials: Mapping[str, Any] | None = None, token: Any = None,
+               paginate: Mapping[str, Any] | None = None, **client_settings: Any) -> AsyncSpecClient:
+    """``load`` for an AsyncClient: ``await client.users.get_user(user_id=...)``."""
+    client = _build(spec, AsyncSpecClient, base_url, server_variables, credentials, token, paginate, client_settings)
+    assert isinstance(client, AsyncSpecClient)
+    return client
+
+
+def _build(spec: Any, base: type[Any], base_url: str | None, server_variables: Mapping[str, str] | None,
+           credentials: Mapping[str, Any] | None, token: Any, paginate: Mapping[str, Any] | None,
+           client_settings: dict[str, Any]) -> Any:
+    """Read the document, build one group class per tag and the client class, and make the client."""
     model = SpecModel(read_document(spec))
-    base = base_url or server_url(model, server_variables)
-    if not base or not re.match(r"^https?://", base):
-        raise UsageError(f"the document's server URL is {base!r}; pass base_url='https://...' "
-                         "(an absolute http(s) URL)")
+    base_url_of(model, base_url, server_variables)
     security = Security(model, credentials, token)
     runtime = SpecRuntime(security, paginate or {})
     namespace: dict[str, Any] = {"spec": model, "__doc__": f"A client for {model.title} {model.version}".strip()}
@@ -88,10 +113,20 @@ def load(spec: Any, *, base_url: str | None = None, server_variables: Mapping[st
         methods["__doc__"] = f"Operations tagged {operations[0].tag!r}."
         cls = type(_class_name(group_name), (ApiGroup,), methods)
         namespace[group_name] = group(cls)
-    client_cls = type(_class_name(model.title) + "Client", (SpecClient,), namespace)
-    client: SpecClient = client_cls(base, **client_settings)
-    security.bind(client.adapter)
+    client_cls = type(_class_name(model.title) + ("AsyncClient" if base is AsyncSpecClient else "Client"), (base,),
+                      namespace)
+    client = client_cls(base_url_of(model, base_url, server_variables), **client_settings)
+    security.bind(client.adapter if base is SpecClient else client.sync.adapter)
     return client
+
+
+def base_url_of(model: SpecModel, base_url: str | None, variables: Mapping[str, str] | None) -> str:
+    """``base_url``, else the first server's URL; UsageError when that is not an absolute http(s) URL."""
+    base = base_url or server_url(model, variables)
+    if not base or not re.match(r"^https?://", base):
+        raise UsageError(f"the document's server URL is {base!r}; pass base_url='https://...' "
+                         "(an absolute http(s) URL)")
+    return base
 
 
 def _class_name(text: str) -> str:

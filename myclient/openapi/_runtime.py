@@ -174,10 +174,13 @@ class SpecRuntime:
         """Check, serialize and send one operation through ``adapter``."""
         path, call = self._call_args(op, arguments)
         try:
-            return adapter.request(op.method, path, detailed=detailed, **call)  # type: ignore[call-overload]
+            result = adapter.request(op.method, path, detailed=detailed, **call)  # type: ignore[call-overload]
         except HTTPError as error:
             _attach_error_data(op, error)
             raise
+        if inspect.isawaitable(result):  # an AsyncClient: the error comes when awaited
+            return _attach_when_awaited(op, result)
+        return result
 
     def paginate(self, adapter: Adapter, op: Operation, arguments: Mapping[str, Any]) -> Paginator[Any]:
         """A lazy walk over a list operation (GET only)."""
@@ -215,6 +218,14 @@ class SpecRuntime:
                                             else None))
         params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD))
         return inspect.Signature(params)
+
+
+async def _attach_when_awaited(op: Operation, awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except HTTPError as error:
+        _attach_error_data(op, error)
+        raise
 
 
 def _attach_error_data(op: Operation, error: HTTPError) -> None:
