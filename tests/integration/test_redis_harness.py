@@ -232,16 +232,20 @@ def test_ratelimit_rapid_requests_get_429_and_the_log_agrees(
 ) -> None:
     ratelimit_server.settle()
     start = ratelimit_server.mark()
+    began = time.monotonic()
     statuses = [http.get(f"{ratelimit_server.url}/api/{i}", timeout=TIMEOUT).status_code for i in range(20)]
+    elapsed = time.monotonic() - began
     end = ratelimit_server.mark()
     assert statuses[:6] == [200] * 6  # 1 + burst 5 at once (nodelay)
-    assert statuses.count(429) >= 12
+    # What the bucket lets through: the burst, plus what leaked at 50/s while the 20 were sent (a busy
+    # machine sends them more slowly, so more pass); everything beyond that is refused.
+    assert statuses.count(200) <= 6 + 50 * elapsed + 1 and statuses.count(429) >= 1
     window = ratelimit_server.window(start, end)
     assert window.counts == Counter(statuses)
     assert [e["uri"] for e in window.entries] == [f"/api/{i}" for i in range(20)]
     assert {e["limit"] for e in window.entries if e["status"] == 429} == {"REJECTED"}
-    limited = http.get(f"{ratelimit_server.url}/api/again", timeout=TIMEOUT)
-    assert limited.status_code == 429
+    burst = [http.get(f"{ratelimit_server.url}/api/again-{i}", timeout=TIMEOUT) for i in range(10)]
+    limited = next(r for r in burst if r.status_code == 429)
     assert limited.json() == {"error": "rate limited"}
 
 
