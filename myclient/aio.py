@@ -75,6 +75,12 @@ class _Pool:
             raise UsageError(f"max_workers must be an int >= 1, got {workers!r}")
         self.workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="myclient-async")
+        # Start every worker now: spawned on first use they would be created on the event loop's thread,
+        # all at once when a burst of calls starts, and stall the loop for milliseconds.
+        ready = threading.Barrier(workers + 1)
+        for _ in range(workers):
+            self._executor.submit(ready.wait, 10)
+        ready.wait(10)
         self._slots: dict[int, asyncio.Semaphore] = {}
         self._lock = threading.Lock()
         self.in_flight = 0

@@ -121,6 +121,31 @@ class RequestsTransport:
         if self.owns_session:
             self.session.close()
 
+    def pool_stats(self, url: str) -> dict[str, int]:
+        """The connection pool for ``url``'s origin: ``opened`` (ever), ``idle`` and ``checked_out`` (in use now).
+
+        All zeros when the mounted adapter has no urllib3 pool for it (yet). A checked-out connection
+        that never comes back is a leak: after every call has ended, ``checked_out`` must be 0.
+        """
+        stats = {"opened": 0, "idle": 0, "checked_out": 0}
+        origin = _urls.connected_origin(url)
+        manager = getattr(self.session.get_adapter(url), "poolmanager", None)
+        pools = getattr(manager, "pools", None)
+        if origin is None or pools is None:
+            return stats
+        for key in list(pools.keys()):
+            pool = pools.get(key)
+            if pool is None or getattr(pool, "host", None) != origin.host or getattr(pool, "port", None) != origin.port:
+                continue
+            queue = getattr(pool, "pool", None)
+            if queue is None:
+                continue
+            waiting = list(queue.queue)
+            stats["opened"] += int(getattr(pool, "num_connections", 0))
+            stats["idle"] += sum(1 for conn in waiting if conn is not None)
+            stats["checked_out"] += queue.maxsize - len(waiting)
+        return stats
+
     def __repr__(self) -> str:
         return f"<RequestsTransport session={'own' if self.owns_session else 'injected'}>"
 

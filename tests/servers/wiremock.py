@@ -242,6 +242,10 @@ def _start(java: str, jar: Path, workdir: Path, timeout: float | None) -> WireMo
         "--port", str(port),
         "--root-dir", str(root),
         "--disable-banner",
+        # Delays must not hold a request thread (100 slow requests in flight at once, cancellation tests),
+        # and enough threads for a few hundred concurrent connections.
+        "--async-response-enabled", "true",
+        "--container-threads", "300",
     ]  # fmt: skip
     process = ManagedProcess(
         "wiremock",
