@@ -27,9 +27,9 @@ import _common
 import requests
 
 sys.path.insert(0, str(_common.ROOT / "tests"))
-from servers import start_static  # noqa: E402
+from servers import start_static
 
-import myclient  # noqa: E402
+import myclient
 
 TARGET = 0.9
 
