@@ -9,7 +9,8 @@
   (CPU frequency, other load) hits every case alike; :func:`paired_ratio` compares two of them.
 * :func:`loopback_server` starts a real HTTP server on 127.0.0.1 in a child process: gunicorn +
   httpbin when both are installed, else a stdlib ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive.
-* :func:`profile_calls` runs cProfile over a call and lists per-call microseconds by function.
+* :func:`profile_calls` runs cProfile over a call and lists per-call microseconds by function;
+  :func:`print_profile_delta` shows what one call does on top of another (alternating rounds).
 * :func:`child_server` runs any HTTP server command in a child process; :func:`rss_bytes`,
   :func:`reset_peak_rss` and :func:`peak_rss_bytes` read this process's memory (Linux /proc).
 """
@@ -197,6 +198,66 @@ def profile_calls(
             rows.append((where, ncalls / calls, tottime / calls * 1e6, cumtime / calls * 1e6))
     rows.sort(key=lambda row: row[2], reverse=True)
     return rows
+
+
+def print_profile(label: str, call: Callable[[], object], calls: int, under: str) -> None:
+    """Print the cProfile of ``call`` for the functions of files under ``under`` (per call), slowest first."""
+    rows = profile_calls(call, calls, include=lambda filename: filename.startswith(under))
+    print(f"\ncProfile of {label} ({calls} calls; functions under {Path(under).name}/, per call;")
+    print("cProfile inflates all figures, compare rows with each other):")
+    table = [[name, f"{n:g}", f"{own:.2f}", f"{cum:.2f}"] for name, n, own, cum in rows[:25]]
+    print(format_table(["function", "calls", "own us", "cumulative us"], table))
+    print(f"own time per call, these functions: {sum(row[2] for row in rows):.2f} us")
+
+
+def profile_rounds(
+    calls: Sequence[Callable[[], object]], rounds: int, per_round: int
+) -> list[dict[str, tuple[float, float]]]:
+    """cProfile each callable in alternating rounds (GC paused): per function, (calls, own us) per call."""
+    profilers = [cProfile.Profile() for _ in calls]
+    for index in range(rounds):
+        order = list(range(len(calls))) if index % 2 == 0 else list(range(len(calls)))[::-1]
+        for i in order:
+            gc.collect()
+            gc.disable()
+            try:
+                profilers[i].enable()
+                for _ in range(per_round):
+                    calls[i]()
+                profilers[i].disable()
+            finally:
+                gc.enable()
+    total = rounds * per_round
+    out = []
+    for profiler in profilers:
+        stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        out.append({f"{Path(f).name}:{line}({func})": (n / total, own / total * 1e6)
+                    for (f, line, func), (_cc, n, own, _cum, _callers) in stats.items()})
+    return out
+
+
+def print_profile_delta(
+    label: str, subject: Callable[[], object], baseline: Callable[[], object], rounds: int = 10, per_round: int = 500
+) -> None:
+    """What a row's subject does on top of its baseline: the functions it calls more often, by extra own time.
+
+    Own time of functions called equally often by both sides is left out: under cProfile it differs
+    by noise alone. The total is the difference of the summed own times (cProfile-inflated).
+    """
+    prof, base = profile_rounds([subject, baseline], rounds, per_round)
+    total = sum(own for _, own in prof.values()) - sum(own for _, own in base.values())
+    delta = []
+    for name in prof.keys() | base.keys():
+        n1, own1 = prof.get(name, (0.0, 0.0))
+        n0, own0 = base.get(name, (0.0, 0.0))
+        if abs(n1 - n0) >= 0.01:
+            delta.append((own1 - own0, name, n1 - n0))
+    delta.sort(reverse=True)
+    print(f"\n{label}: functions called more often than by its baseline, extra own time per call")
+    print(f"(cProfile, {rounds} alternating rounds x {per_round} calls each; inflated; total extra {total:+.2f} us):")
+    table = [[name, f"{dn:+g}", f"{d:+.2f}"] for d, name, dn in delta[:20]]
+    print(format_table(["function", "extra calls", "extra own us"], table))
 
 
 # -- loopback servers ---------------------------------------------------------------------------
