@@ -14,6 +14,7 @@ import contextlib
 import heapq
 import io
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ class Watchdog:
         self._heap: list[tuple[float, int, Alarm]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._pid = 0  # the process the thread runs in (a forked child must start its own)
 
     def arm(self, seconds: float, callback: Callable[[], None]) -> Alarm:
         """Run ``callback`` in ``seconds`` (real time) unless the returned alarm is cancelled."""
@@ -67,9 +69,10 @@ class Watchdog:
                 heap[:] = [entry for entry in heap if entry[2].callback is not None]
                 heapq.heapify(heap)
             heapq.heappush(heap, (time.monotonic() + max(seconds, 0.0), next(self._seq), alarm))
-            if self._thread is None or not self._thread.is_alive():
+            if self._pid != _getpid():  # first use, or a child process after fork
                 self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
                 self._thread.start()
+                self._pid = _getpid()
             if heap[0][2] is alarm:  # wake the thread only when it must fire sooner than planned
                 self._cond.notify()
         return alarm
@@ -99,6 +102,7 @@ class Watchdog:
                         callback()
 
 
+_getpid = os.getpid
 watchdog = Watchdog()
 
 

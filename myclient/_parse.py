@@ -91,3 +91,19 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not math.isfinite(wait):
         return None
     return max(0.0, min(wait, 10.0**12))
+
+
+def header(headers: Any, lower_name: str) -> str | None:
+    """A header's value by its lower-case name, without the exception a missing key costs in requests'
+    ``CaseInsensitiveDict.get`` (it looks up its own lower-cased store instead).
+    """
+    store = getattr(headers, "_store", None)
+    if isinstance(store, dict):
+        found = store.get(lower_name)
+        return found[1] if found is not None else None
+    if headers is None:
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == lower_name:
+            return str(value)
+    return None

@@ -21,7 +21,7 @@ __all__ = ["Call", "CallState"]
 class CallState:
     """What happened so far in one call: start time, attempt number, history, and the time left."""
 
-    __slots__ = ("attempt", "base_url", "cid", "clock", "history", "limit", "reason", "started")
+    __slots__ = ("attempt", "base_url", "cid", "clock", "history", "limit", "reason", "shown", "started")
 
     def __init__(self, clock: Callable[[], float], limit: float | None, *, cid: str = "", base_url: str = "") -> None:
         self.clock = clock
@@ -33,6 +33,8 @@ class CallState:
         self.reason = ""
         self.cid = cid
         self.base_url = base_url
+        #: The call's URL with its query, redacted, once computed (hooks, logs, Results show it).
+        self.shown = ""
 
     def elapsed(self) -> float:
         """Seconds since the call started."""

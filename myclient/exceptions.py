@@ -382,8 +382,14 @@ def request_id_of(headers: Mapping[str, str] | None) -> str | None:
     """The request id a response carries in one of REQUEST_ID_HEADERS (any case), if any."""
     if not headers:
         return None
-    get = getattr(headers, "lower_items", None)
-    lowered = dict(get()) if callable(get) else {str(k).lower(): v for k, v in headers.items()}
+    store = getattr(headers, "_store", None)  # requests' CaseInsensitiveDict: its lower-cased store
+    if isinstance(store, dict):
+        for name in REQUEST_ID_HEADERS:
+            found = store.get(name)
+            if found is not None and found[1]:
+                return str(found[1])
+        return None
+    lowered = {str(k).lower(): v for k, v in headers.items()}
     for name in REQUEST_ID_HEADERS:
         value = lowered.get(name)
         if value:

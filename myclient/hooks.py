@@ -8,7 +8,7 @@ goes on. Hooks may be plain functions or, on an AsyncClient, coroutine functions
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from ._log import get_logger
 from .exceptions import MyClientError, UsageError
@@ -19,19 +19,15 @@ log = get_logger("myclient")
 
 #: The events a hook can be registered for, in the order they happen.
 HOOK_NAMES = ("on_request", "on_response", "on_retry", "on_give_up")
-_FIELDS = ("name", "method", "url", "attempt", "elapsed", "total", "cid", "status", "request_id", "error", "delay",
-           "reason")
 
 
-class Event:
-    """What a hook sees. ``url`` is redacted; times are seconds.
+class Event(NamedTuple):
+    """What a hook sees (read-only). ``url`` is redacted; times are seconds.
 
     ``elapsed`` is this attempt's time, ``total`` the time since the call started (retries and
     waits included). ``delay`` and ``reason`` are set for ``on_retry`` (the wait ahead and why)
     and ``reason`` for ``on_give_up``; ``error`` for an attempt or call that failed.
     """
-
-    __slots__ = _FIELDS
 
     name: str
     method: str
@@ -40,34 +36,11 @@ class Event:
     elapsed: float
     total: float
     cid: str
-    status: Optional[int]
-    request_id: Optional[str]
-    error: Optional[MyClientError]
-    delay: Optional[float]
-    reason: Optional[str]
-
-    def __init__(
-        self, name: str, method: str, url: str, attempt: int, elapsed: float, total: float, cid: str,
-        status: Optional[int] = None, request_id: Optional[str] = None, error: Optional[MyClientError] = None,
-        delay: Optional[float] = None, reason: Optional[str] = None,
-    ) -> None:
-        put = object.__setattr__
-        for field, value in zip(_FIELDS, (name, method, url, attempt, elapsed, total, cid, status, request_id,
-                                          error, delay, reason), strict=False):
-            put(self, field, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("an Event is read-only")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Event) and all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.method, self.url, self.attempt))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS if getattr(self, f) is not None)
-        return f"Event({shown})"
+    status: Optional[int] = None
+    request_id: Optional[str] = None
+    error: Optional[MyClientError] = None
+    delay: Optional[float] = None
+    reason: Optional[str] = None
 
 
 Hook = Callable[[Event], Any]

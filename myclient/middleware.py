@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Protocol
 import requests
 
 from . import _context
-from ._context import call_deadline
 from ._log import fields, get_logger
 from ._parse import parse_retry_after
 from .calls import Call
@@ -65,15 +64,20 @@ def _link(step: Middleware, following: Next) -> Next:
 
 
 def display_url(call: Call) -> str:
-    """The call's URL with its query parameters, redacted: what hooks and logs show."""
-    if not call.params:
-        return registry.url(call.url)
-    prepared = requests.PreparedRequest()
-    try:
-        prepared.prepare_url(call.url, call.params)
-    except (requests.RequestException, ValueError, TypeError, UnicodeError):
-        return registry.url(call.url)
-    return registry.url(prepared.url or call.url)
+    """The call's URL with its query parameters, redacted: what hooks and logs show (computed once per call)."""
+    state = call.state
+    if state.shown:
+        return state.shown
+    url = call.url
+    if call.params:
+        prepared = requests.PreparedRequest()
+        try:
+            prepared.prepare_url(call.url, call.params)
+            url = prepared.url or call.url
+        except (requests.RequestException, ValueError, TypeError, UnicodeError):
+            url = call.url
+    state.shown = registry.url(url)
+    return state.shown
 
 
 def needs_reauth(response: requests.Response) -> bool:
@@ -121,13 +125,13 @@ class Retry:
                 if call.rewind is not None:
                     call.rewind()
             began = clock()
+            token = None if state.limit is None else _context._LEFT.set(state.left)  # type: ignore[arg-type]
             try:
-                if state.limit is None:
-                    response = next(call)
-                else:
-                    with call_deadline(state.left):  # type: ignore[arg-type]
-                        response = next(call)
+                response = next(call)
             except TransportError as failure:
+                if token is not None:
+                    _context._LEFT.reset(token)
+                    token = None
                 decision = policy.decide(attempt=attempt, method=call.method, keyed=call.keyed, error=failure,
                                          replayable=call.replayable, time_left=state.left(),
                                          random=self.settings.random())
@@ -139,6 +143,9 @@ class Retry:
                     raise
                 self._pause(call, decision, clock() - began, error=failure)
                 continue
+            finally:
+                if token is not None:
+                    _context._LEFT.reset(token)
             status = response.status_code
             if status in policy.statuses and status not in call.options.ok_statuses:
                 decision = policy.decide(attempt=attempt, method=call.method, keyed=call.keyed, status=status,

@@ -386,6 +386,7 @@ class Settings:
 
     __slots__ = (
         "_given",
+        "_resolved",
         "access_log",
         "base_url",
         "cid",
@@ -417,6 +418,7 @@ class Settings:
     random: Callable[[], float]
     defaults: Options
     _given: dict[str, Any]
+    _resolved: dict[tuple[Any, ...], Options]
 
     @classmethod
     def build(cls, base_url: str, options: Mapping[str, Any], *, hooks: Hooks | None = None) -> Settings:
@@ -484,6 +486,7 @@ class Settings:
         for name, value in base.items():
             object.__setattr__(defaults, name, value)
         put(self, "defaults", defaults)
+        put(self, "_resolved", {})
         return self
 
     def replace(self, **changes: Any) -> Settings:
@@ -496,8 +499,23 @@ class Settings:
         return Settings.build(self.base_url, merged, hooks=self.hooks if "hooks" not in changes else None)
 
     def resolve(self, overrides: Mapping[str, Any]) -> Options:
-        """The Options of a call given its per-call ``overrides`` (already without headers/idempotency_key)."""
-        return self.defaults.replaced(overrides) if overrides else self.defaults
+        """The Options of a call given its per-call ``overrides`` (already without headers/idempotency_key).
+
+        Calls repeat their overrides (the same ``timeout=``, ``deadline=`` each time): resolved Options
+        for hashable overrides are kept (a bounded cache), so a per-call option costs a dict lookup.
+        """
+        if not overrides:
+            return self.defaults
+        try:
+            key = tuple(sorted(overrides.items()))
+            cached = self._resolved.get(key)
+        except TypeError:  # an unhashable value (a dict of proxies, say): resolve every time
+            return self.defaults.replaced(overrides)
+        if cached is None:
+            cached = self.defaults.replaced(overrides)
+            if len(self._resolved) < 256:
+                self._resolved[key] = cached
+        return cached
 
     def given(self) -> dict[str, Any]:
         """The options this value was built from (what ``with_options`` starts from)."""

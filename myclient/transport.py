@@ -31,6 +31,7 @@ from . import _context, _urls
 from ._deadline import Alarm, watchdog
 from ._log import fields, get_logger
 from ._mapping import ERROR_READ_BYTES, map_transport_error
+from ._parse import header
 from ._wire import Exchange, TrackingTimeout
 from .calls import Call
 from .exceptions import (
@@ -167,6 +168,7 @@ class RequestsTransport:
             response = self._send_prepared(call, self.prepare(call, call.url), exchange, alarm)
             if call.options.follow_redirects and response.is_redirect:
                 response = self._follow(call, response, exchange, alarm)
+                response.myclient_redirected = True  # type: ignore[attr-defined]
             if response.status_code == 407:
                 response.close()
                 error = ProxyError(f"ProxyError: {call.method} {registry.url(response.url)}: the proxy requires "
@@ -311,9 +313,11 @@ class RequestsTransport:
         if hooks:
             response = _hooks.dispatch_hook(  # type: ignore[no-untyped-call]
                 "response", p.hooks, response, stream=True, timeout=(connect, read), **settings)
-        if response.headers.get("set-cookie"):
+        if header(response.headers, "set-cookie") is not None:
             _cookies.extract_cookies_to_jar(session.cookies, p, response.raw)  # type: ignore[no-untyped-call]
-        _register_cookies(response)
+            _register_cookies(response, received=True)
+        elif p.headers is not None and header(p.headers, "cookie") is not None:
+            _register_cookies(response, received=False)
         self._log(call, response.url or url, response.status_code, start)
         return response
 
@@ -520,7 +524,7 @@ def _stream(raw: Any) -> Any:
         yield chunk
 
 
-def _register_cookies(response: requests.Response) -> None:
+def _register_cookies(response: requests.Response, *, received: bool) -> None:
     """Let the redaction registry learn cookie values sent and received (no log, error or cassette shows them).
 
     ``learn`` keeps only values that look like secrets (a cookie set to ``not found`` or
@@ -532,6 +536,6 @@ def _register_cookies(response: requests.Response) -> None:
     if sent:
         for pair in sent.split(";"):
             registry.learn(pair.partition("=")[2])
-    if response.headers.get("set-cookie"):
+    if received:
         for cookie in response.cookies:
             registry.learn(cookie.value)

@@ -201,13 +201,13 @@ def test_rotating_cookies_keep_the_registry_bounded_and_never_recompile(monkeypa
     monkeypatch.setattr(re, "compile", spy)
     values = [uuid.UUID(int=i).hex for i in range(1, 20_001)]
     for value in values[:500]:
-        _transport._register_cookies(_cookie_response(value))
+        _transport._register_cookies(_cookie_response(value), received=True)
     assert compiled == []  # registering a value compiles nothing
     work = []
     for start in range(500, 20_000, 1_000):
         before = reg._literals.touched
         for value in values[start:start + 1_000]:
-            _transport._register_cookies(_cookie_response(value))
+            _transport._register_cookies(_cookie_response(value), received=True)
         work.append(reg._literals.touched - before)
     assert compiled == []
     assert work[-1] <= work[1]  # the same index work per value after 19,500 values as after 1,500
@@ -241,7 +241,7 @@ def test_a_learned_value_registered_on_purpose_is_pinned() -> None:
 def test_short_and_common_cookie_values_are_not_learned(monkeypatch: pytest.MonkeyPatch, common: str) -> None:
     reg = Registry()
     monkeypatch.setattr(_transport, "registry", reg)
-    _transport._register_cookies(_cookie_response(common))
+    _transport._register_cookies(_cookie_response(common), received=True)
     text = f"GET http://127.0.0.1:8080/x -> 404 not found; {common}"
     assert reg.text(text) == text
     assert reg.learn("f3a9c1e07b2d4c58a6e1") and reg.text("f3a9c1e07b2d4c58a6e1") == MASK
