@@ -202,11 +202,15 @@ class RequestsTransport:
         try:
             p = requests.PreparedRequest()
             p.prepare_method(call.method)
-            self._prepare_url(p, call, url, _merge(call.params, session.params))
+            self._prepare_url(p, call, url, _merge(call.params or {}, session.params))
             p.prepare_headers(_merged_headers(session.headers, call.headers))
             jar = session.cookies
-            if options.cookies or len(jar):
-                p.prepare_cookies(merge_cookies(merge_cookies(RequestsCookieJar(), jar), options.cookies or {}))
+            cookies = options.cookies
+            if cookies or len(jar):
+                merged = merge_cookies(RequestsCookieJar(), jar)
+                if cookies:  # as requests does: a jar of its own first, so the call's cookies replace the session's
+                    merged = merge_cookies(merged, _cookies.cookiejar_from_dict(cookies))  # type: ignore[no-untyped-call]
+                p.prepare_cookies(merged)
             else:
                 p._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
             p.prepare_body(call.data or {}, call.files, call.json)
@@ -484,15 +488,25 @@ def _merge(request: Any, session: Any) -> Any:
 
 
 def _merged_headers(session: Mapping[str, Any], call: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
-    """The session's headers updated by the call's (case-insensitively, in requests' order); None removes."""
-    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(session)
-    removed = False
+    """The session's headers updated by the call's (case-insensitively, in requests' order); None removes.
+
+    As ``merge_setting`` does, a None-valued header is dropped wherever it comes from: the call's
+    (removing the session's) or the session's own (``session.headers["Accept-Encoding"] = None``).
+    Built on the dict's store directly (what ``__setitem__`` does, without a method call per header).
+    """
+    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
+    store: dict[str, tuple[str, Any]] = merged._store  # type: ignore[attr-defined]  # lower name -> (name, value)
+    if type(session) is CaseInsensitiveDict:
+        store.update(session._store)  # type: ignore[attr-defined]
+    else:
+        merged.update(session)
     for name, value in call.items():
-        merged[name] = value
-        removed = removed or value is None
-    if removed:
-        for name in [k for k, v in merged.items() if v is None]:
-            del merged[name]
+        store[name.lower()] = (name, value)
+    for _, value in store.values():
+        if value is None:
+            for key in [key for key, (_, v) in store.items() if v is None]:
+                del store[key]
+            break
     return merged
 
 
