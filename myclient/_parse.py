@@ -94,8 +94,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def header(headers: Any, lower_name: str) -> str | None:
-    """A header's value by its lower-case name, without the exception a missing key costs in requests'
-    ``CaseInsensitiveDict.get`` (it looks up its own lower-cased store instead).
+    """A header's value by its lower-case name, or None.
+
+    Reads requests' ``CaseInsensitiveDict`` through its own lower-cased store: its ``get`` raises and
+    catches a KeyError for every missing header, which costs more than a whole lookup.
     """
     store = getattr(headers, "_store", None)
     if isinstance(store, dict):

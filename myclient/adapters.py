@@ -287,13 +287,9 @@ class Adapter:
         extra = overrides.pop("headers", None)
         key = overrides.pop("idempotency_key", DEFAULT)
         resolved = settings.resolve(overrides)
-        headers: dict[str, str] = dict(base)
+        headers: dict[str, str | None] = dict(base)
         if extra is not None and extra is not DEFAULT:
-            for name, value in check_headers(extra, allow_none=True).items():
-                for existing in [k for k in headers if k.lower() == name.lower()]:
-                    del headers[existing]
-                if value is not None:
-                    headers[name] = value
+            headers = _overlay(headers, check_headers(extra, allow_none=True))
         idem = settings.idempotency_header
         if key is DEFAULT or key is None:
             key = settings.idempotency_key and method in ("POST", "PATCH") if key is DEFAULT else False
@@ -308,9 +304,7 @@ class Adapter:
         if key is not None:
             if not idem:
                 raise UsageError("idempotency_key given but the client's idempotency_header is None")
-            for existing in [k for k in headers if k.lower() == idem.lower()]:
-                del headers[existing]
-            headers[idem] = key
+            headers = _overlay(headers, {idem: key})
         keyed = key is not None or (idem is not None and any(k.lower() == idem.lower() and v
                                                              for k, v in headers.items()))
         replayable, rewind = body_rewinder(data, files)
@@ -507,6 +501,25 @@ class Adapter:
         """PATCH ``path``; see ``request``."""
         return self.request("PATCH", path, params=params, json=json, data=data, files=files,  # type: ignore[call-overload]
                             detailed=detailed, **options)
+
+
+def _overlay(base: Mapping[str, str | None], extra: Mapping[str, str | None]) -> dict[str, str | None]:
+    """``base`` updated by ``extra`` case-insensitively, as requests merges headers.
+
+    A header ``extra`` overrides keeps its place (with ``extra``'s spelling); new ones follow; None is
+    kept (it removes the header, the session's too, when the request is prepared).
+    """
+    lowered = {k.lower(): (k, v) for k, v in extra.items()}
+    merged: dict[str, str | None] = {}
+    for name, value in base.items():
+        override = lowered.pop(name.lower(), None)
+        if override is None:
+            merged[name] = value
+        else:
+            merged[override[0]] = override[1]
+    for name, value in lowered.values():
+        merged[name] = value
+    return merged
 
 
 class RawAdapter(Adapter):

@@ -55,7 +55,7 @@ class Call:
     method: str
     url: str
     params: Any
-    headers: Mapping[str, str]
+    headers: Mapping[str, str | None]
     json: Any
     data: Any
     files: Any
@@ -68,7 +68,7 @@ class Call:
     state: CallState
 
     def __init__(
-        self, method: str, url: str, *, params: Any = None, headers: Mapping[str, str], json: Any = None,
+        self, method: str, url: str, *, params: Any = None, headers: Mapping[str, str | None], json: Any = None,
         data: Any = None, files: Any = None, stream: bool = False, options: Options,
         idempotency_key: str | None = None, keyed: bool = False, replayable: bool = True,
         rewind: Callable[[], None] | None = None, state: CallState,

@@ -15,8 +15,8 @@ keeps what ``send`` received — method, URL, headers in order, body (multipart 
 cookie jar, verify, cert, proxies, timeout — and the kwargs the session's response hooks got. The
 ``stream`` flag is not compared: myclient always streams (it reads the body itself, under its deadline).
 
-Two deviations live in ``Adapter.build`` (not in the transport) and are pinned by strict xfail examples
-below; the fuzz compares around exactly those two (see ``_build_deviations``) and checks the rest.
+Headers are compared exactly, in order: a call's None removes a session header, and a call's header
+overrides the client's in place, as requests merges them.
 
 Longer soak: ``MYCLIENT_EQUIVALENCE_EXAMPLES=5000 python3 -m pytest -n 0 tests/unit/test_transport_equivalence.py``.
 """
@@ -272,30 +272,13 @@ def send_oracle(session: requests.Session, sc: Scenario, call: dict[str, Any], k
     return None
 
 
-def _build_deviations(sc: Scenario, call: dict[str, Any], kind: str) -> tuple[set[str], set[str]]:
-    """Where ``Adapter.build`` (not the transport) is known to differ; see the xfail examples below.
-
-    Returns the header names a call's None fails to remove from the session's headers (build drops a
-    None instead of passing it on), and those the call overrides in the client's headers (build moves
-    them to the end instead of leaving them in place: only their position differs).
-    """
-    merged = CaseInsensitiveDict(requests.utils.default_headers())
-    merged.update(sc.session.get("headers", ()))
-    session = {k.lower() for k, v in merged.items() if v is not None}
-    client = {k.lower() for k in client_headers(sc)} if kind == "path" else {"x-correlation-id"}
-    given = call.get("headers") or {}
-    kept = {k.lower() for k, v in given.items() if v is None and k.lower() in session}
-    moved = {k.lower() for k, v in given.items() if v is not None and k.lower() in client and k.lower() not in session}
-    return kept, moved
-
-
 #: Each scenario makes four calls per side, through one client: the first call twice (the second time
 #: from myclient's caches: prepared URL, environment), then the second call to another URL through
 #: ``request_url`` (same host on another port or scheme, or other hosts) and to the path again.
 SENDS = ((0, "path"), (0, "path"), (1, "url"), (1, "path"))
 
 
-def check_equivalent(sc: Scenario, files: dict[str, Path], *, relax_build: bool = True) -> list[dict[str, Any]]:
+def check_equivalent(sc: Scenario, files: dict[str, Path]) -> list[dict[str, Any]]:
     """Send ``sc`` through myclient and through the oracle; the adapters must get the same. Returns myclient's."""
     with pytest.MonkeyPatch.context() as mp:
         apply_env(mp, sc.env, files)  # before the client exists: the transport reads the environment once
@@ -316,18 +299,14 @@ def check_equivalent(sc: Scenario, files: dict[str, Path], *, relax_build: bool 
             sent.append(kind)
     assert len(mine_rec.sent) == len(theirs_rec.sent) == len(sent)
     for (i, kind), got, want in zip(sent, mine_rec.sent, theirs_rec.sent, strict=True):
-        kept, moved = _build_deviations(sc, sc.calls[i], kind) if relax_build else (set(), set())
-        _events(want, kept, moved)
-        for record in (got, want) if kept or moved else ():  # the rest keeps its order; moved ones their values
-            record["headers"] = [(k, v) for k, v in record["headers"] if k.lower() not in kept | moved] + sorted(
-                (k, v) for k, v in record["headers"] if k.lower() in moved)
+        _events(want)
         assert got == want, (i, kind)
     assert mine_hooks == theirs_hooks
     client.close()
     return mine_rec.sent
 
 
-def _events(sent: dict[str, Any], kept: set[str], moved: set[str]) -> None:
+def _events(sent: dict[str, Any]) -> None:
     """What the compared request carried (``--hypothesis-show-statistics`` shows how often)."""
     if not currently_in_test_context():
         return
@@ -337,8 +316,6 @@ def _events(sent: dict[str, Any], kept: set[str], moved: set[str]) -> None:
     event(f"proxies: {sorted(sent['proxies'] or {})}")
     event(f"verify: {sent['verify']}; cert: {sent['cert'] is not None}")
     event(f"body: {'multipart' if 'multipart' in headers.get('Content-Type', '') else type(sent['body']).__name__}")
-    if kept or moved:
-        event("compared around a known Adapter.build deviation")
 
 
 # -- the generated combinations ---------------------------------------------------------------------
@@ -488,20 +465,16 @@ def test_empty_call_params_still_send_the_sessions_params(files: dict[str, Path]
         "https://api.example/token?api=1", "http://api.example/items?api=1"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Adapter.build drops a call's None header instead of "
-                   "passing it on, so it cannot remove the session's header (the transport would)")
 def test_a_calls_none_header_removes_the_sessions_header(files: dict[str, Path]) -> None:
     sc = Scenario(session={"headers": [("X-Gateway-Key", "gw-secret")]},
                   calls=[{"headers": {"X-Gateway-Key": None}}] * 2)
-    first = check_equivalent(sc, files, relax_build=False)[0]
+    first = check_equivalent(sc, files)[0]
     assert header(first, "X-Gateway-Key") is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Adapter.build moves a header the call overrides "
-                   "behind the client's other headers; requests keeps it in place")
 def test_a_calls_header_overrides_a_client_header_in_place(files: dict[str, Path]) -> None:
     sc = Scenario(client={"headers": {"X-A": "1", "X-B": "2"}}, calls=[{"headers": {"x-a": "3"}}] * 2)
-    first = check_equivalent(sc, files, relax_build=False)[0]
+    first = check_equivalent(sc, files)[0]
     assert [k for k, _ in first["headers"]][-2:] == ["x-a", "X-B"]
 
 
