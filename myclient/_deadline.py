@@ -54,7 +54,7 @@ class Watchdog:
     """One daemon thread that runs callbacks at monotonic times, unless cancelled first."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())  # a plain lock: arm() runs on every call
         self._heap: list[tuple[float, int, Alarm]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
@@ -63,12 +63,13 @@ class Watchdog:
     def arm(self, seconds: float, callback: Callable[[], None]) -> Alarm:
         """Run ``callback`` in ``seconds`` (real time) unless the returned alarm is cancelled."""
         alarm = Alarm(callback)
+        entry = (time.monotonic() + (seconds if seconds > 0 else 0.0), next(self._seq), alarm)
         with self._cond:
             heap = self._heap
             if len(heap) >= _COMPACT_AT:  # cancelled alarms are dropped lazily; sweep them now and then
                 heap[:] = [entry for entry in heap if entry[2].callback is not None]
                 heapq.heapify(heap)
-            heapq.heappush(heap, (time.monotonic() + max(seconds, 0.0), next(self._seq), alarm))
+            heapq.heappush(heap, entry)
             if self._pid != _getpid():  # first use, or a child process after fork
                 self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
                 self._thread.start()

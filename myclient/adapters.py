@@ -346,8 +346,8 @@ class Adapter:
         content = b"" if call.stream else (response.content or b"")
         return Result(status=response.status_code, headers=response.headers, data=data, content=content,
                       elapsed=state.elapsed(), attempts=max(state.attempt, 1), history=list(state.history),
-                      url=registry.url(response.url) if getattr(response, "myclient_redirected", False)
-                      else display_url(call), method=call.method, response=response)
+                      url=(lambda: registry.url(response.url)) if getattr(response, "myclient_redirected", False)
+                      else (lambda: display_url(call)), method=call.method, response=response)
 
     def _give_up(self, call: Call, error: MyClientError) -> MyClientError:
         """The call failed for good: tell on_give_up and the access log; returns ``error`` to raise."""

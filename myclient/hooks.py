@@ -85,9 +85,10 @@ class Hooks:
     def emit(self, name: str, event: Event) -> None:
         """Call every hook for ``name`` with ``event``; a failing hook is logged and skipped.
 
-        A hook returning an awaitable (an async hook used from a sync client) is closed and logged.
+        An async hook's coroutine is awaited on the AsyncClient's loop (from a sync client: closed and logged).
         """
-        for hook in self._list(name):
+        hooks: list[Hook] = getattr(self, name) if name in HOOK_NAMES else self._list(name)
+        for hook in hooks:
             try:
                 result = hook(event)
             except Exception:

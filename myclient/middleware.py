@@ -17,7 +17,7 @@ Reauthenticate renews credentials once on 401 and replays, Observe feeds the ``o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -68,6 +68,16 @@ def display_url(call: Call) -> str:
     state = call.state
     if state.shown:
         return state.shown
+    key = (call.url, tuple(call.params.items())) if isinstance(call.params, dict) else (
+        (call.url, call.params) if isinstance(call.params, (str, type(None))) else None)
+    generation = registry.generation
+    try:
+        cached = _SHOWN.get(key) if key is not None else None
+    except TypeError:  # an unhashable parameter value: not cached
+        key, cached = None, None
+    if cached is not None and cached[0] == generation:
+        state.shown = cached[1]
+        return state.shown
     url = call.url
     if call.params:
         prepared = requests.PreparedRequest()
@@ -77,7 +87,15 @@ def display_url(call: Call) -> str:
         except (requests.RequestException, ValueError, TypeError, UnicodeError):
             url = call.url
     state.shown = registry.url(url)
+    if key is not None:
+        if len(_SHOWN) >= 512:
+            _SHOWN.clear()
+        _SHOWN[key] = (generation, state.shown)
     return state.shown
+
+
+#: Redacted display URLs by (url, params), valid while the registry's generation is the same.
+_SHOWN: dict[Any, tuple[int, str]] = {}
 
 
 def needs_reauth(response: requests.Response) -> bool:

@@ -105,6 +105,9 @@ class Registry:
         self.fields: frozenset[str] = frozenset(normalize(n) for n in _DEFAULT_FIELDS)
         self._names: dict[str, int] = {}
         self._literals = LiteralIndex(pinned_max, learned_max)
+        #: Changes whenever what is secret changes (a new value or name): text masked under one
+        #: generation may be reused while it stays the same.
+        self.generation = 0
 
     # -- registration -------------------------------------------------------------------------
     def add_header(self, name: str) -> None:
@@ -112,18 +115,21 @@ class Registry:
         with self._lock:
             self.headers = self.headers | {normalize(name)}
             self._names = {}
+            self.generation += 1
 
     def add_param(self, name: str) -> None:
         """Treat query parameter ``name`` as secret."""
         with self._lock:
             self.params = self.params | {normalize(name)}
             self._names = {}
+            self.generation += 1
 
     def add_field(self, name: str) -> None:
         """Treat JSON/form/multipart body field ``name`` as secret."""
         with self._lock:
             self.fields = self.fields | {normalize(name)}
             self._names = {}
+            self.generation += 1
 
     def add_secret(self, value: str | bytes | None) -> None:
         """Mask this literal value wherever it appears, in every encoding (4 characters or more).
@@ -132,8 +138,8 @@ class Registry:
         refreshes it).
         """
         text = _as_text(value)
-        if text is not None and len(text) >= 4 and text != MASK:
-            self._literals.add(text, PINNED)
+        if text is not None and len(text) >= 4 and text != MASK and self._literals.add(text, PINNED):
+            self.generation += 1
 
     def learn(self, value: str | bytes | None) -> bool:
         """Mask a value merely observed (a cookie a server set) if it looks like a secret.
@@ -147,12 +153,14 @@ class Registry:
         text = text.strip().strip('"')
         if not learnable(text):
             return False
-        self._literals.add(text, LEARNED)
+        if self._literals.add(text, LEARNED):
+            self.generation += 1
         return True
 
     def forget(self, value: str) -> None:
         """Stop masking a literal value (e.g. a credential that was revoked)."""
         self._literals.forget(value)
+        self.generation += 1
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -228,6 +236,8 @@ class Registry:
 
     def url(self, url: str) -> str:
         """Mask secret query values and any userinfo password; registered literals too."""
+        if "@" not in url and "?" not in url and "#" not in url and not any(c.isspace() for c in url):
+            return self._plain_url(url)  # no userinfo, query or fragment: only literals and shapes can hide
         try:
             parts = urlsplit(url)
         except ValueError:
@@ -245,6 +255,15 @@ class Registry:
         if netloc != parts.netloc or query != parts.query:
             url = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
         return self.text(url)
+
+    def _plain_url(self, url: str) -> str:
+        """A URL without userinfo, query, fragment or whitespace: what of ``text()`` can match in it."""
+        url = self._literals.mask(url, MASK)
+        if "=" in url:  # matrix parameters (;token=...)
+            url = _PAIR.sub(self._mask_pair, url)
+        if '"' in url:
+            url = _JSON_FIELD.sub(self._mask_json_field, url)
+        return _SHAPES[1].sub(_mask_shape, url)  # a JWT in the path (the bearer/basic shape needs a space)
 
     def header_items(self, headers: Mapping[str, str]) -> dict[str, str]:
         """A copy of ``headers`` with secret header values masked."""

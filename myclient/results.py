@@ -10,7 +10,7 @@ pydantic's ``model_validate``, else the class called with the object's fields) o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import requests
@@ -32,12 +32,12 @@ class Result(Generic[T]):
     the server gave, ``response`` the underlying ``requests.Response``. ``ok`` is True for 2xx/3xx.
     """
 
-    __slots__ = ("attempts", "content", "data", "elapsed", "headers", "history", "method", "request_id",
-                 "response", "status", "url")
+    __slots__ = ("_request_id", "_url", "attempts", "content", "data", "elapsed", "headers", "history", "method",
+                 "response", "status")
 
     def __init__(
         self, *, status: int, headers: Mapping[str, str], data: T, content: bytes, elapsed: float, attempts: int,
-        history: list[Attempt], url: str, method: str, response: requests.Response,
+        history: list[Attempt], url: str | Callable[[], str], method: str, response: requests.Response,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -46,10 +46,24 @@ class Result(Generic[T]):
         self.elapsed = elapsed
         self.attempts = attempts
         self.history = history
-        self.url = url
+        self._url = url
         self.method = method
-        self.request_id = request_id_of(headers)
+        self._request_id: str | bool | None = False  # False: not looked up yet
         self.response = response
+
+    @property
+    def url(self) -> str:
+        """The final URL, secrets masked (computed when first read)."""
+        if not isinstance(self._url, str):
+            self._url = self._url()
+        return self._url
+
+    @property
+    def request_id(self) -> str | None:
+        """The request id the server gave (X-Request-ID and the usual variants), if any."""
+        if self._request_id is False:
+            self._request_id = request_id_of(self.headers)
+        return self._request_id  # type: ignore[return-value]
 
     @property
     def ok(self) -> bool:

@@ -278,7 +278,7 @@ class RequestsTransport:
         if settings is None:
             settings = self._send_settings(url, call.options)
         connect, read = call.options.timeout
-        left = call.state.left()
+        left = call.state.left()  # after prepare(): an auth flow may have spent time on a token request
         clipped = False
         if left is not None:
             if left <= 0:
