@@ -64,11 +64,13 @@ if TYPE_CHECKING:
     from .middleware import Middleware, Next
     from .oauth2 import OAuth2Flow
     from .pagination import Page, Paginator
+    from .ratelimit import LimiterUnavailable, RateLimit
+    from .redis_store import RedisTokenStore
     from .results import Result
     from .retry import RetryPolicy
     from .settings import DEFAULT, DEFAULT_TIMEOUT, CallOptions, ClientOptions, Settings
     from .strategies import Cursor, LinkHeader, Offset, PageNumber, Strategy
-    from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, Token, TokenStore
+    from .tokens import CacheTokenStore, FileTokenStore, MemoryTokenStore, StaleLock, Token, TokenStore
     from .transport import RequestsTransport, Transport
 
 __version__ = "0.1.0"
@@ -102,6 +104,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ClientCredentials": ("grants", "ClientCredentials"),
     "FileTokenStore": ("tokens", "FileTokenStore"),
     "MemoryTokenStore": ("tokens", "MemoryTokenStore"),
+    "RedisTokenStore": ("redis_store", "RedisTokenStore"),
+    "StaleLock": ("tokens", "StaleLock"),
+    "RateLimit": ("ratelimit", "RateLimit"),
+    "LimiterUnavailable": ("ratelimit", "LimiterUnavailable"),
     "OAuth2Flow": ("oauth2", "OAuth2Flow"),
     "TokenLogin": ("logins", "TokenLogin"),
     "from_config": ("config", "from_config"),
@@ -214,6 +220,10 @@ __all__ = [
     "ClientCredentials",
     "FileTokenStore",
     "MemoryTokenStore",
+    "RedisTokenStore",
+    "StaleLock",
+    "RateLimit",
+    "LimiterUnavailable",
     "OAuth2Flow",
     "PasswordGrant",
     "RefreshTokenGrant",

@@ -30,7 +30,7 @@ from . import _context, _urls
 from .auth import clean_credential
 from .exceptions import AuthError, DeadlineExceeded, UsageError
 from .redaction import registry
-from .tokens import MemoryTokenStore, Token, TokenStore
+from .tokens import MemoryTokenStore, StaleLock, Token, TokenStore
 
 if TYPE_CHECKING:
     from .adapters import Adapter
@@ -298,7 +298,15 @@ class OAuth2Flow(AuthBase):
                 # Held before it is stored: if the store cannot be written, the new token (which may
                 # have rotated the old refresh token away on the server) is still not lost.
                 self._token = new
-                self.store.set(self.store_key, new)
+                try:
+                    self.store.set(self.store_key, new)
+                except StaleLock:
+                    # Our lock expired mid-renewal and another worker stored a newer token: use theirs.
+                    newer = self.store.get(self.store_key)
+                    if newer is not None and not self._expiring(newer):
+                        self._token = newer
+                        return newer
+                    raise
                 if self.on_token is not None:
                     self.on_token(new, base)
                 return new

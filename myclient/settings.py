@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .hooks import Hooks, HookSpec
     from .middleware import Middleware
+    from .ratelimit import RateLimit
 
 __all__ = [
     "DEFAULT",
@@ -122,7 +123,7 @@ class ClientOptions(TypedDict, total=False):
     ok_statuses: Iterable[int]
     max_body_size: int | None
     middleware: Sequence[Middleware]
-    rate_limit: Any
+    rate_limit: RateLimit | None
     sleep: Callable[[float], None] | None
     clock: Callable[[], float] | None
     random: Callable[[], float] | None
@@ -412,7 +413,7 @@ class Settings:
     hooks: Hooks
     access_log: bool
     middleware: tuple[Middleware, ...]
-    rate_limit: Any
+    rate_limit: RateLimit | None
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     random: Callable[[], float]
@@ -460,7 +461,10 @@ class Settings:
         if not all(callable(m) for m in middleware):
             raise UsageError("middleware must be callables middleware(call, next) -> response")
         put(self, "middleware", middleware)
-        put(self, "rate_limit", get("rate_limit"))
+        rate_limit = get("rate_limit")
+        if rate_limit is not None and not callable(getattr(rate_limit, "middleware", None)):
+            raise UsageError(f"rate_limit must be a myclient.RateLimit, got {type(rate_limit).__name__}")
+        put(self, "rate_limit", rate_limit)
         for name, fallback in (("sleep", _time_sleep), ("clock", time.monotonic), ("random", _random)):
             value = get(name)
             if value is not None and not callable(value):

@@ -22,11 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ._crypto import PREFIX, Cipher
 from ._token_check import KNOWN_FIELDS, Invalid, check, response_fields
 from .exceptions import AuthError, UsageError
 from .redaction import registry
 
-__all__ = ["Token", "TokenStore", "MemoryTokenStore", "FileTokenStore", "CacheTokenStore"]
+__all__ = ["CacheTokenStore", "FileTokenStore", "MemoryTokenStore", "StaleLock", "Token", "TokenStore", "new_key"]
+
+
+class StaleLock(AuthError):
+    """A store refused a write made under a lock that had expired (another worker took it and renewed).
+
+    The OAuth2 flows catch it and use the token the store holds; it reaches callers only from
+    direct use of a store.
+    """
 
 _KNOWN = KNOWN_FIELDS
 
@@ -149,10 +158,11 @@ class FileTokenStore:
     an AuthError naming the file and key.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, encryption_key: Any = None) -> None:
         self.path = Path(path).expanduser()
         if self.path.exists() and self.path.is_dir():
             raise UsageError(f"FileTokenStore path {self.path} is a directory")
+        self._cipher = Cipher(encryption_key, f"token file {self.path}") if encryption_key is not None else None
         self._thread_lock = threading.RLock()
         self._depth = 0  # how deep the owning thread is inside lock()
 
@@ -188,6 +198,7 @@ class FileTokenStore:
         entry = self._read().get(key)
         if entry is None:
             return None
+        entry = _open_entry(entry, self._cipher, f"token file {self.path}", key)
         try:
             return Token.from_dict(entry)
         except AuthError as exc:
@@ -196,7 +207,7 @@ class FileTokenStore:
     def set(self, key: str, token: Token) -> None:
         with self.lock():
             data = self._read()
-            data[key] = token.to_dict()
+            data[key] = _seal_entry(token, self._cipher)
             self._write(data)
 
     def delete(self, key: str) -> None:
@@ -284,11 +295,12 @@ class CacheTokenStore:
     ``delete`` uses the cache's ``delete`` when it has one.
     """
 
-    def __init__(self, cache: Any, *, prefix: str = "myclient:token:") -> None:
+    def __init__(self, cache: Any, *, prefix: str = "myclient:token:", encryption_key: Any = None) -> None:
         if not (callable(getattr(cache, "get", None)) and callable(getattr(cache, "set", None))):
             raise UsageError("CacheTokenStore needs an object with get(key) and set(key, value, timeout)")
         self.cache = cache
         self.prefix = prefix
+        self._cipher = Cipher(encryption_key, repr(self)) if encryption_key is not None else None
 
     def get(self, key: str) -> Token | None:
         """The cached token; an entry that is not a valid token's JSON is an AuthError naming the key."""
@@ -298,6 +310,11 @@ class CacheTokenStore:
         try:
             if isinstance(raw, (bytes, bytearray)):
                 raw = bytes(raw).decode("utf-8")
+            if self._cipher is not None:
+                raw = self._cipher.decrypt(raw if isinstance(raw, str) else "", key)
+            elif isinstance(raw, str) and raw.startswith(PREFIX):
+                raise AuthError(f"{self!r}, key {key!r}: the stored token is encrypted; give the store its "
+                                "encryption_key")
             data = json.loads(raw) if isinstance(raw, str) else raw
         except (ValueError, RecursionError) as exc:
             raise AuthError(f"{self!r}, key {key!r}: the entry is not valid JSON ({type(exc).__name__})") from None
@@ -307,7 +324,8 @@ class CacheTokenStore:
             raise AuthError(f"{self!r}, key {key!r}: {exc}") from None
 
     def set(self, key: str, token: Token) -> None:
-        self.cache.set(self.prefix + key, json.dumps(token.to_dict()), None)
+        text = json.dumps(token.to_dict())
+        self.cache.set(self.prefix + key, self._cipher.encrypt(text) if self._cipher is not None else text, None)
 
     def delete(self, key: str) -> None:
         delete = getattr(self.cache, "delete", None)
@@ -318,3 +336,29 @@ class CacheTokenStore:
 
     def __repr__(self) -> str:
         return f"CacheTokenStore({type(self.cache).__name__}, prefix={self.prefix!r})"
+
+
+def _seal_entry(token: Token, cipher: Cipher | None) -> Any:
+    """What a file store keeps for ``token``: its dict, or the dict's JSON encrypted."""
+    data = token.to_dict()
+    return cipher.encrypt(json.dumps(data)) if cipher is not None else data
+
+
+def _open_entry(entry: Any, cipher: Cipher | None, where: str, key: str) -> Any:
+    """The dict a stored entry holds (decrypting it when the store has a key)."""
+    if cipher is None:
+        if isinstance(entry, str) and entry.startswith(PREFIX):
+            raise AuthError(f"{where}, key {key!r}: the stored token is encrypted; give the store its encryption_key")
+        return entry
+    text = cipher.decrypt(entry if isinstance(entry, str) else "", key)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise AuthError(f"{where}, key {key!r}: the decrypted entry is not a token") from None
+
+
+def new_key() -> str:
+    """A new random key for ``encryption_key=`` (keep it in your secret store, not beside the tokens)."""
+    from ._crypto import new_key as make
+
+    return make()

@@ -80,6 +80,8 @@ class Route:
     def matches(self, call: Call) -> bool:
         if self.method != "*" and call.method != self.method:
             return False
+        if self.target == "*":
+            return True
         if "://" in self.target:
             return call.url.split("?", 1)[0] == self.target
         return urlsplit(call.url).path.endswith(self.target)
@@ -114,7 +116,7 @@ class MockTransport:
 
     def add(self, method: str, target: str, *, status: int = 200, json: Any = None, body: bytes | str | None = None,
             headers: Mapping[str, str] | None = None, answers: Iterable[Answer] | None = None) -> Route:
-        """Register a route (method ``"*"`` matches any); returns it (``route.calls`` counts its calls)."""
+        """Register a route (method or target ``"*"`` matches any); returns it (``route.calls`` counts its calls)."""
         listed: list[Answer] = list(answers) if answers is not None else [
             MockResponse(status, json=json, body=body, headers=headers)]
         if not listed:
