@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 import responses
+from fuzzing import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -117,7 +118,7 @@ class ScriptedServer:
         return headers
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+@settings(max_examples=examples(300), deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     sizes=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),

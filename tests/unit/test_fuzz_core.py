@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 import responses
+from fuzzing import examples
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
@@ -22,7 +23,8 @@ from myclient._parse import parse_retry_after
 
 BASE = "http://127.0.0.1:8000/v1"
 ORIGIN = ("http", "127.0.0.1", 8000)
-FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+FUZZ = settings(max_examples=examples(100), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # Pieces that make authorities and paths hostile: backslashes, @, brackets, ports, encodings, spaces.
 PIECES = st.sampled_from(["http://", "https://", "//", "\\", "@", ":", "/", "?", "#", "[", "]", "%", "%2e", "%40",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import responses
+from fuzzing import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -132,7 +133,7 @@ _token_like = st.fixed_dictionaries({}, optional={k: _values | st.text(max_size=
 _with_token = st.fixed_dictionaries({"access_token": _tokenish},
                                     optional={k: _tokenish | _values for k in _KEYS if k != "access_token"})
 _documents = (_token_like | _with_token | _values).map(lambda doc: json.dumps(doc).encode())
-_FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+_FUZZ = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 
 

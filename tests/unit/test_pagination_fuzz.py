@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 import responses
+from fuzzing import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +93,7 @@ class ScriptedPages:
         return spec["status"], headers, spec["body"]
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+@settings(max_examples=examples(400), deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     script=st.lists(page, min_size=1, max_size=6),

@@ -14,6 +14,7 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 import requests
 import responses
+from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -259,7 +260,7 @@ ENCODERS = {
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="*"), max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="*%"), min_size=4,
                       max_size=40),
        before=_TEXT, after=_TEXT, kind=st.sampled_from(sorted(ENCODERS)))
@@ -273,7 +274,7 @@ def test_a_registered_value_is_masked_in_any_encoding_wherever_it_sits(
     assert reg.contains_secret(before + encoded + after)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(secret=st.binary(min_size=7, max_size=40), before=st.binary(max_size=12), after=st.binary(max_size=12))
 def test_a_registered_value_is_masked_inside_base64_at_any_alignment(secret: bytes, before: bytes,
                                                                       after: bytes) -> None:

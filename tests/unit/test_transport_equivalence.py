@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 import requests
+from fuzzing import examples
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -419,7 +420,7 @@ NONE_SESSION_HEADER = Scenario(session={"headers": [("Accept-Encoding", None)]})
 EMPTY_CALL_PARAMS = Scenario(session={"params": {"api": "1"}}, calls=[{"params": ""}, {"params": []}])
 
 
-@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+@settings(max_examples=examples(EXAMPLES), derandomize=True, database=None, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios())
 @example(sc=SAME_NAME_COOKIES)
