@@ -14,7 +14,7 @@ import logging as _logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import progress
+    from . import progress, tokens
     from . import redaction as redact
     from ._log import redact_urllib3_logging
     from .adapters import Adapter, JSONAdapter, RawAdapter
@@ -168,6 +168,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "group": ("groups", "group"),
     "path": ("groups", "path"),
     "progress": ("progress", None),
+    "tokens": ("tokens", None),
     "redact": ("redaction", None),
 }
 
@@ -279,4 +280,5 @@ __all__ = [
     "path",
     "progress",
     "redact",
+    "tokens",
 ]

@@ -338,6 +338,7 @@ class AsyncClient:
     cid = property(lambda self: self.sync.cid, doc="The correlation id.")
     session = property(lambda self: self.sync.session, doc="The session in use.")
     hooks = property(lambda self: self.sync.hooks, doc="The hooks (sync functions or coroutine functions).")
+    settings = property(lambda self: self.sync.settings, doc="The frozen settings the calls are sent with.")
 
     def with_options(self, **settings: Unpack[ClientOptions]) -> Self:
         """A copy with some settings changed, sharing the session and the worker pool."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .downloads import PathLike, Progress
     from .pagination import Paginator
+    from .settings import Settings
     from .strategies import Strategy
 
 __all__ = ["Client"]
@@ -190,6 +191,11 @@ class Client:
     def session(self) -> requests.Session:
         """The session in use (the injected one, if any)."""
         return self._adapter.session
+
+    @property
+    def settings(self) -> Settings:
+        """The frozen settings the client's adapter sends with."""
+        return self._adapter.settings
 
     @property
     def cid(self) -> str:

@@ -418,6 +418,13 @@ class RequestsTransport:
         status = response.status_code
         options = call.options
         if call.method == "HEAD" or status in (204, 304):
+            # http.client knows these have no body; reading it (0 bytes) closes the response, so the
+            # connection goes back to the pool clean. Released unread, the next request on it would
+            # fail with ResponseNotReady.
+            try:
+                response.raw.read()
+            except Exception:  # noqa: BLE001 - a broken connection is simply not reused
+                response.raw.close()
             response._content = b""
             response._content_consumed = True  # type: ignore[attr-defined]
             response.close()

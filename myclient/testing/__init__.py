@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from ._scan import SecretsFound, scan_paths, scan_text
     from ._scrub import Scrubber
     from ._vcr import make_vcr
+    from .mock import MockResponse, MockTransport
 
-__all__ = ["RECORD_MODES", "NetworkBlocked", "Scrubber", "SecretsFound", "default_record_mode", "make_vcr",
-           "no_network", "no_sleep", "scan_paths", "scan_text"]
+__all__ = ["RECORD_MODES", "MockResponse", "MockTransport", "NetworkBlocked", "Scrubber", "SecretsFound",
+           "default_record_mode", "make_vcr", "no_network", "no_sleep", "scan_paths", "scan_text"]
 
 #: vcrpy's record modes: ``none`` replays only (an unrecorded request fails), ``once`` records a
 #: missing cassette, ``new_episodes`` adds unmatched requests, ``all`` re-records everything.
@@ -30,11 +31,11 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 ENV_RECORD_MODE = "MYCLIENT_RECORD_MODE"
 _lock = threading.Lock()
 _LAZY = {"Scrubber": "._scrub", "SecretsFound": "._scan", "scan_paths": "._scan", "scan_text": "._scan",
-         "make_vcr": "._vcr"}
+         "make_vcr": "._vcr", "MockResponse": ".mock", "MockTransport": ".mock"}
 
 
 def __getattr__(name: str) -> Any:
-    """The cassette helpers, imported on first use."""
+    """The cassette helpers and the mock transport, imported on first use."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

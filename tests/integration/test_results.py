@@ -58,3 +58,21 @@ def test_ok_statuses_return_a_result_instead_of_raising(client: myclient.Client)
     with pytest.raises(myclient.NotFound):
         client.adapter.get("/status/404")
     assert client.adapter.get("/status/500", raise_on_error=False, retry=None, detailed=True).status == 500
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/status/204"), ("HEAD", "/get"), ("GET", "/status/304")])
+def test_a_bodiless_answer_leaves_its_connection_clean_for_the_next_call(
+    httpbin_url: str, method: str, path: str
+) -> None:
+    """A held Result of a 204/304/HEAD must not leave http.client's response on the pooled connection.
+
+    Released unread, the next request on that connection failed at once with ConnectionLost
+    (``http.client.ResponseNotReady: Request-sent``) — what the README's async example hit.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    client = myclient.Client(httpbin_url, session=session, retry=None, ok_statuses={304})
+    held = [client.adapter.request(method, path, detailed=True) for _ in range(3)]  # kept alive on purpose
+    assert [r.status for r in held] == [held[0].status] * 3
+    assert client.adapter.post("/anything", json={"n": 1})["json"] == {"n": 1}
+    assert client.adapter.transport.pool_stats(httpbin_url)["opened"] == 1  # one connection, reused cleanly
