@@ -132,7 +132,8 @@ def test_settings_example(httpbin_url: str) -> None:
 
 
 def test_results_example(httpbin_url: str) -> None:
-    output = _run(_block("ok_statuses={404}, detailed=True)").replace("http://127.0.0.1:8080", httpbin_url)).splitlines()
+    code = _block("ok_statuses={404}, detailed=True)").replace("http://127.0.0.1:8080", httpbin_url)
+    output = _run(code).splitlines()
     assert output == ["200 True {'page': '2'} 1", "application/json bytes", "404 False None", "b'\\x89PNG'",
                       "b'<!DOCTYPE html>'"]
 
