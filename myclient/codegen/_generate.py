@@ -22,7 +22,7 @@ from ..openapi._model import SpecModel
 from ..openapi._spec import read_document
 from ._emit_groups import group_module, init_module
 from ._emit_models import models_module
-from ._format import finish_file
+from ._format import clean, finish_file
 from ._plan import plan
 
 __all__ = ["MARKER", "generate", "line_counts", "save", "write"]
@@ -58,7 +58,7 @@ def generate(spec: Any, package: str, *, base_url: str | None = None) -> dict[st
         definitions = layout.models.finish()
     except RecursionError:
         raise UsageError(f"{model.title!r} nests its schemas too deeply to generate code for") from None
-    title = " ".join(f"{model.title} {model.version}".split())[:80]
+    title = " ".join(clean(f"{model.title} {model.version}").split())[:80]
     header = f"{MARKER} from {title}. Do not edit: regenerate it, or subclass a group."
     files = {f"{package}/__init__.py": init_module(header, layout, url),
              f"{package}/models.py": models_module(header, model.title, definitions),

@@ -95,7 +95,7 @@ def union(*types: Type) -> Type:
 
 def py_str(text: str) -> str:
     """``text`` as a Python string literal (double quotes unless the text holds them), every character safe."""
-    quote = "'" if '"' in text and "'" not in text else '"'
+    quote = "'" if '"' in text and "'" not in text and '"""' not in text else '"'
     out = []
     for ch in text:
         if ch == "\\" or ch == quote:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -155,4 +156,31 @@ def test_a_document_without_a_usable_server_needs_a_base_url(tmp_path: Path, mon
         tiny_rel.TinyClient()
     assert tiny_rel.TinyClient("https://mine.example").base_url == "https://mine.example"
     for name in [m for m in sys.modules if m.split(".")[0] == "tiny_rel"]:
+        del sys.modules[name]
+
+
+def test_spec_text_cannot_break_out_of_docstrings_or_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = ["\x00", '"""', "\\", "\U0001f600", "it's", "a\u2028b"]
+    hostile = {
+        "openapi": "3.0.0",
+        "info": {"title": 'Evil\x00 """ title\\', "version": "1\n# injected"},
+        "paths": {"/a": {"get": {
+            "operationId": "a", "summary": 'ends with a quote and """ a \\ backslash"', "tags": ['t\x00"'],
+            "description": "line\r\nbreaks\tand\x0bcontrols",
+            "responses": {"200": {"description": "k", "content": {"application/json": {"schema": {
+                "type": "string", "enum": values}}}}}}}},
+    }
+    files = generate(hostile, "evil")
+    for name, text in files.items():
+        if name.endswith(".py"):
+            compile(text, name, "exec")
+            assert "\n# injected" not in text
+    write(hostile, "evil", tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import evil.t
+
+    annotation = eval(evil.t.T.a.__annotations__["return"], vars(evil.t))
+    assert list(typing.get_args(annotation)) == values
+    assert evil.t.T.a.__doc__.startswith('Ends with a quote and \'\'\' a \\ backslash"')
+    for name in [m for m in sys.modules if m.split(".")[0] == "evil"]:
         del sys.modules[name]
