@@ -10,7 +10,7 @@ credentials; with none, it is sent without credentials (the server decides).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -127,7 +127,11 @@ class Security:
 
     def for_operation(self, op: Operation) -> Any:
         """The auth for ``op`` (None: no credentials apply)."""
-        for requirement in op.security:
+        return self.for_requirements(op.security)
+
+    def for_requirements(self, requirements: Sequence[Mapping[str, Any]]) -> Any:
+        """The auth for a list of security requirements (alternatives): the first one all credentials cover."""
+        for requirement in requirements:
             if not requirement:
                 return None  # anonymous access is allowed
             if all(name in self.auth for name in requirement):
