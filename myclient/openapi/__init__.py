@@ -80,7 +80,7 @@ def load(spec: Any, *, base_url: str | None = None, server_variables: Mapping[st
     if not base or not re.match(r"^https?://", base):
         raise UsageError(f"the document's server URL is {base!r}; pass base_url='https://...' "
                          "(an absolute http(s) URL)")
-    security = Security(model, credentials, token)
+    security = Security(model, credentials, token, base_url=base)
     runtime = SpecRuntime(security, paginate or {})
     namespace: dict[str, Any] = {"spec": model, "__doc__": f"A client for {model.title} {model.version}".strip()}
     for group_name, operations in model.groups.items():
