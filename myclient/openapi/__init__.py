@@ -104,8 +104,8 @@ def _build(spec: Any, base: type[Any], base_url: str | None, server_variables: M
            client_settings: dict[str, Any]) -> Any:
     """Read the document, build one group class per tag and the client class, and make the client."""
     model = SpecModel(read_document(spec))
-    base_url_of(model, base_url, server_variables)
-    security = Security(model, credentials, token)
+    resolved = base_url_of(model, base_url, server_variables)
+    security = Security(model, credentials, token, base_url=resolved)
     runtime = SpecRuntime(security, paginate or {})
     namespace: dict[str, Any] = {"spec": model, "__doc__": f"A client for {model.title} {model.version}".strip()}
     for group_name, operations in model.groups.items():
@@ -115,7 +115,7 @@ def _build(spec: Any, base: type[Any], base_url: str | None, server_variables: M
         namespace[group_name] = group(cls)
     client_cls = type(_class_name(model.title) + ("AsyncClient" if base is AsyncSpecClient else "Client"), (base,),
                       namespace)
-    client = client_cls(base_url_of(model, base_url, server_variables), **client_settings)
+    client = client_cls(resolved, **client_settings)
     security.bind(client.adapter if base is SpecClient else client.sync.adapter)
     return client
 

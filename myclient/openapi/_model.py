@@ -22,7 +22,8 @@ __all__ = ["Body", "Operation", "Param", "Response", "SpecModel", "snake"]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: Keyword names an operation method already uses, besides the per-call options.
 _TAKEN = frozenset({"self", "detailed", "body"}) | CALL_OPTIONS
-_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json$|^application/json;|^\*/\*$")
+#: JSON media types, parameters allowed (``application/vnd.acme+json; version=2``); ``*/*`` is taken as JSON.
+_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$|^\*/\*$")
 
 
 def snake(text: str) -> str:

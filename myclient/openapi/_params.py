@@ -9,8 +9,10 @@ and ``deepObject`` (query objects: ``name[key]=value``). Scalars are written as 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from ..exceptions import UsageError
 from ..groups import path as fill_path
@@ -20,15 +22,26 @@ __all__ = ["Request", "build_request", "scalar"]
 
 
 def scalar(value: Any) -> str:
-    """A parameter value as text: booleans and None as JSON writes them, numbers and strings as they are."""
+    """A parameter value as text: booleans and None as JSON writes them, numbers and strings as they are.
+
+    Bytes are UTF-8 text (never their ``b'...'`` repr); a nested object or array is written as JSON.
+    """
     if value is True:
         return "true"
     if value is False:
         return "false"
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"a parameter value of bytes must be UTF-8 text, got {bytes(value[:20])!r}") from None
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"a parameter value cannot be written as JSON: {exc}") from None
     return str(value)
 
 
@@ -65,14 +78,46 @@ def _simple(value: Any, explode: bool) -> str:
     return scalar(value)
 
 
-def _path_value(param: Param, value: Any) -> str:
+Token = tuple[bool, str]
+"""A piece of a path value: (True, a value to percent-encode) or (False, a delimiter of the style, literal)."""
+
+
+def _path_tokens(param: Param, value: Any) -> list[Token]:
+    """A path parameter in its style (simple, label, matrix) as values and the literal delimiters between them.
+
+    The delimiters (``,`` ``.`` ``;`` ``=``) must reach the server as they are, so only the values are encoded:
+    ``;id=a;id=b``, not ``%3Bid%3Da...``.
+    """
+    explode = param.explode
+    groups: list[list[Token]]
+    if isinstance(value, Mapping):
+        inner = "=" if explode else ","
+        groups = [[(True, k), (False, inner), (True, scalar(v))] for k, v in _pairs(value)]
+    elif isinstance(value, (list, tuple)):
+        groups = [[(True, scalar(v))] for v in value]
+    else:
+        groups = [[(True, scalar(value))]]
+    if not groups:
+        raise UsageError(f"path value {param.py_name!r} must not be empty (got {value!r})")
     if param.style == "label":
-        return "." + _simple(value, param.explode).replace(",", "." if param.explode else ",")
+        return [(False, "."), *_joined(groups, "." if explode else ",")]
     if param.style == "matrix":
-        if isinstance(value, (list, tuple)) and param.explode:
-            return "".join(f";{param.name}={scalar(v)}" for v in value)
-        return f";{param.name}={_simple(value, param.explode)}"
-    return _simple(value, param.explode)
+        name = quote(param.name, safe="")
+        if explode and isinstance(value, Mapping):
+            return [token for group in groups for token in [(False, ";"), *group]]
+        if explode and isinstance(value, (list, tuple)):
+            return [token for group in groups for token in [(False, f";{name}="), *group]]
+        return [(False, f";{name}="), *_joined(groups, ",")]
+    return _joined(groups, ",")
+
+
+def _joined(groups: list[list[Token]], separator: str) -> list[Token]:
+    out: list[Token] = []
+    for index, group in enumerate(groups):
+        if index:
+            out.append((False, separator))
+        out.extend(group)
+    return out
 
 
 class Request:
@@ -91,7 +136,7 @@ class Request:
 def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
     """Check and serialize ``arguments`` (Python names) for ``op``; UsageError before anything is sent."""
     known = {p.py_name: p for p in op.params}
-    unknown = sorted(set(arguments) - set(known) - {"body"})
+    unknown = sorted(set(arguments) - set(known) - ({"body"} if op.body is not None else set()))
     if unknown:
         names = ", ".join(sorted(known) + (["body"] if op.body else []))
         raise UsageError(f"{op.group}.{op.name}() got unexpected argument(s) {', '.join(unknown)} "
@@ -102,13 +147,13 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
     if missing:
         raise UsageError(f"{op.group}.{op.name}() needs {', '.join(missing)} ({op.method} {op.path})")
     request = Request()
-    segments: dict[str, str] = {}
+    segments: dict[str, tuple[str, list[Token]]] = {}
     for param in op.params:
         value = arguments.get(param.py_name)
         if value is None:
             continue
         if param.location == "path":
-            segments[param.name] = _path_value(param, value)
+            segments[param.name] = (param.py_name, _path_tokens(param, value))
         elif param.location == "query":
             request.query.extend(_query(param, value))
         elif param.location == "header":
@@ -121,36 +166,65 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
     return request
 
 
-def _fill(op: Operation, segments: dict[str, str]) -> str:
-    """The operation's path with each ``{name}`` replaced by its percent-encoded value."""
-    template = op.path
-    safe: dict[str, str] = {}
-    renamed = template
-    for index, name in enumerate(sorted(segments, key=len, reverse=True)):
-        key = f"p{index}"
-        renamed = renamed.replace("{" + name + "}", "{" + key + "}")
-        safe[key] = segments[name]
+def _fill(op: Operation, segments: dict[str, tuple[str, list[Token]]]) -> str:
+    """The operation's path with each ``{name}`` replaced by its value, every value through ``myclient.path``.
+
+    A ``#fragment`` in the document's path key (some documents use one to tell apart operations on one
+    path) is never sent, so it is dropped. Each value becomes a field named after the argument (``myclient.path``
+    takes identifiers; its errors then name what the caller passed), the style's delimiters stay literal.
+    """
+    template, _, fragment = op.path.partition("#")
+    if re.search(r"\{[^{}]*\}", fragment):
+        raise UsageError(f"{op.group}.{op.name}(): the path {op.path!r} has fields after '#', which starts a URL "
+                         "fragment (never sent)")
+    fields = re.findall(r"\{([^{}]*)\}", template)
+    undeclared = [name for name in fields if name not in segments]
+    if undeclared:
+        raise UsageError(f"{op.group}.{op.name}(): the path {op.path!r} has field(s) "
+                         f"{', '.join('{' + n + '}' for n in undeclared)} that no path parameter declares")
+    values: dict[str, str] = {}
+
+    def field(name: str) -> str:
+        py_name, tokens = segments[name]
+        count = sum(1 for is_value, _ in tokens if is_value)
+        out = []
+        for is_value, text in tokens:
+            if not is_value:
+                out.append(text.replace("{", "{{").replace("}", "}}"))
+                continue
+            key = py_name if count == 1 else f"{py_name}__{len(values)}"  # no snake_case name holds "__"
+            values[key] = text
+            out.append("{" + key + "}")
+        return "".join(out)
+
+    parts = re.split(r"\{([^{}]*)\}", template)  # literal, field name, literal, ...
+    filled = "".join(field(part) if index % 2 else part.replace("{", "{{").replace("}", "}}")
+                     for index, part in enumerate(parts))
     try:
-        return fill_path(renamed, **safe)
+        return fill_path(filled, **values)
     except UsageError as exc:
-        raise UsageError(f"{op.group}.{op.name}(): {exc}") from None
+        message = re.sub(r"'(\w+?)__\d+'", r"'\1'", str(exc))
+        raise UsageError(f"{op.group}.{op.name}(): {message}") from None
 
 
 def _body(op: Operation, value: Any) -> dict[str, Any]:
     """The request arguments for the body, by the media type the operation uses."""
     media = (op.body.media_type if op.body is not None else "application/json").lower()
     if media == "application/x-www-form-urlencoded":
+        if isinstance(value, (str, bytes, bytearray)):
+            return {"data": value, "content_type": op.body.media_type if op.body else media}  # already encoded
         if not isinstance(value, Mapping):
-            raise UsageError(f"{op.group}.{op.name}(): a form body must be a mapping")
+            raise UsageError(f"{op.group}.{op.name}(): a form body must be a mapping or its encoded text")
         return {"data": {k: scalar(v) if not isinstance(v, (list, tuple)) else [scalar(i) for i in v]
                          for k, v in value.items()}}
     if media.startswith("multipart/"):
         if not isinstance(value, Mapping):
             raise UsageError(f"{op.group}.{op.name}(): a multipart body must be a mapping of fields")
-        parts: dict[str, Any] = {}
+        parts: list[tuple[str, Any]] = []
         for key, item in value.items():
-            is_file = isinstance(item, (bytes, bytearray, tuple)) or hasattr(item, "read")
-            parts[str(key)] = item if is_file else (None, scalar(item))
+            for one in item if isinstance(item, list) else [item]:  # an array: one part per item, same name
+                is_file = isinstance(one, (bytes, bytearray, tuple)) or hasattr(one, "read")
+                parts.append((str(key), one if is_file else (None, scalar(one))))
         return {"files": parts}
     if "json" in media or media == "*/*":
         return {"json": value}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from requests.auth import AuthBase
@@ -65,8 +66,10 @@ class _AllOf(AuthBase):
 class Security:
     """The auth objects for a document's schemes, built once, and the choice per operation."""
 
-    def __init__(self, model: SpecModel, credentials: Mapping[str, Any] | None, token: Any) -> None:
+    def __init__(self, model: SpecModel, credentials: Mapping[str, Any] | None, token: Any, *,
+                 base_url: str | None = None) -> None:
         self.model = model
+        self.base_url = base_url  # what a relative tokenUrl is resolved against (OpenAPI: the server URL)
         given = dict(credentials or {})
         unknown = sorted(set(given) - set(model.security_schemes))
         if unknown:
@@ -122,7 +125,8 @@ class Security:
         from ..grants import ClientCredentials
 
         scopes = value.get("scope", list((flow.get("scopes") or {}).keys()) or None)
-        return ClientCredentials(str(flow["tokenUrl"]), str(value.get("client_id", "")),
+        token_url = urljoin(self.base_url, str(flow["tokenUrl"])) if self.base_url else str(flow["tokenUrl"])
+        return ClientCredentials(token_url, str(value.get("client_id", "")),
                                  str(value.get("client_secret", "")), scope=scopes)
 
     def for_operation(self, op: Operation) -> Any:
