@@ -1,188 +1,91 @@
 """A runnable tour of myclient against an embedded local API: ``python -m myclient.demo``.
 
-It starts a tiny HTTP server on 127.0.0.1 (a free port, daemon thread) that plays an API behind
-a gateway, then walks through numbered sections: session injection, a successful call, 404 and
-500 errors, a timeout, the DEBUG log lines with the correlation id, paging through a collection
-with a resumable checkpoint, a download with a progress bar (tqdm when installed, else a text
-bar), and proof that the injected session was left untouched. Needs only requests and the standard library.
+It starts a tiny HTTP server on 127.0.0.1 (a free port, daemon thread; see ``myclient._demo_server``)
+that plays an API behind a gateway, then walks through numbered sections: session injection, a
+successful call, 404 and 500 errors, a timeout, retries, OAuth2 token renewal, the DEBUG log lines
+with the correlation id, paging through a collection with a resumable checkpoint, a download with a
+progress bar (tqdm when installed, else a text bar); then detailed ``Result``s, a middleware, the
+``AsyncClient`` (a bounded gather, a cancelled POST never retried), client-side and server-announced
+rate limits, a client loaded from the server's OpenAPI document; and last, proof that the injected
+session was left untouched. Needs only requests and the standard library.
 
 To add a section, write a ``section_*(ctx)`` function and append it to ``SECTIONS``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import importlib.util
 import itertools
 import json
 import logging
 import logging.handlers
-import secrets
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 import myclient
+import myclient.openapi
 
-GATEWAY_KEY = "demo-gateway-key"
-SLOW_SECONDS = 2.0
+from ._demo_server import (
+    ARTICLES,
+    GATEWAY_KEY,
+    SLOW_EXPORT_SECONDS,
+    SLOW_SECONDS,
+    TOKEN_LIFETIME,
+    WORK_SECONDS,
+    DemoServer,
+    report_bytes,
+)
+
 DEMO_TIMEOUT = 0.5
-TOKEN_LIFETIME = 2
-ARTICLES = 23
-REPORT_BYTES = 3 << 20
-
-
-def _report_bytes() -> bytes:
-    """The downloadable report: the same bytes every time (so its SHA-256 can be checked)."""
-    return hashlib.sha256(b"report").digest() * (REPORT_BYTES // 32)
-
-# -- the embedded API ---------------------------------------------------------------------------
-
-_ROUTES: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {
-    "/v1/health": (200, {"status": "ok"}, {}),
-    "/v1/users/1": (200, {"id": 1, "name": "Ada Lovelace", "email": "ada@example.org"}, {}),
-    "/v1/users/404": (404, {"message": "user 404 not found"}, {"X-Request-ID": "req-7f3a9c"}),
-    "/v1/boom": (500, {"error": {"message": "database connection pool exhausted"}}, {}),
-    "/v1/flaky": (200, {"status": "up at last"}, {}),
-    "/v1/limited": (200, {"status": "thanks for waiting"}, {}),
+OPENAPI_DOCUMENT: dict[str, Any] = {  # served at /openapi.json; describes three of the API's real routes
+    "openapi": "3.0.3",
+    "info": {"title": "Demo API", "version": "1.0"},
+    "servers": [{"url": "/v1"}],
+    "paths": {
+        "/articles": {"get": {
+            "operationId": "listArticles", "tags": ["articles"], "summary": "One page of articles.",
+            "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            ],
+            "responses": {"200": {"description": "The page.", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Article"}}}}}},
+        }},
+        "/articles/{articleId}": {"get": {
+            "operationId": "getArticle", "tags": ["articles"], "summary": "One article.",
+            "parameters": [{"name": "articleId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {
+                "200": {"description": "The article.", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Article"}}}},
+                "404": {"description": "No such article."},
+            },
+        }},
+        "/health": {"get": {
+            "operationId": "getHealth", "tags": ["status"], "summary": "Whether the API is up.",
+            "responses": {"200": {"description": "Up.", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"status": {"type": "string"}}}}}}},
+        }},
+    },
+    "components": {"schemas": {"Article": {
+        "type": "object", "required": ["id", "title"],
+        "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+    }}},
 }
-
-
-class DemoServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer whose ``stopping`` event cuts the slow endpoint short on shutdown."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), DemoHandler)
-        self.stopping = threading.Event()
-        self.correlation_ids: set[str] = set()  # X-Correlation-ID values received
-        self.lock = threading.Lock()
-        self.hits: dict[str, int] = {}  # per route, for the stateful ones
-        self.idempotency_keys: list[str] = []
-        self.tokens: dict[str, float] = {}  # issued access token -> expiry (monotonic)
-        self.token_requests = 0
-
-    def hit(self, route: str) -> int:
-        """Count a request to ``route``; returns how many it has had, this one included."""
-        with self.lock:
-            self.hits[route] = self.hits.get(route, 0) + 1
-            return self.hits[route]
-
-
-class DemoHandler(BaseHTTPRequestHandler):
-    """The API: a gateway key check in front of a few fixed JSON routes and one slow one."""
-
-    server_version = "DemoAPI/1.0"
-
-    def do_GET(self) -> None:
-        server = self.server
-        assert isinstance(server, DemoServer)
-        server.correlation_ids.add(self.headers.get("X-Correlation-ID", "(none)"))
-        if self.headers.get("X-Gateway-Key") != GATEWAY_KEY:
-            self._reply(401, {"message": "missing or invalid gateway key"})
-            return
-        route = urlsplit(self.path).path
-        if route == "/v1/flaky" and server.hit(route) <= 2:  # 503, 503, then fine
-            self._reply(503, {"message": "warming up"})
-            return
-        if route == "/v1/limited" and server.hit(route) == 1:  # 429 once, asking for a 1 s pause
-            self._reply(429, {"message": "slow down"}, {"Retry-After": "1"})
-            return
-        if route == "/v1/me":
-            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            with server.lock:
-                expiry = server.tokens.get(token)
-            if expiry is None or expiry < time.monotonic():
-                self._reply(401, {"message": "token expired"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-                return
-            self._reply(200, {"user": "service-account", "token_ends": token[-4:]})
-            return
-        if route == "/v1/slow":
-            if server.stopping.wait(SLOW_SECONDS):
-                return  # shutting down; the client gave up long ago
-            self._reply(200, {"status": "finally"})
-            return
-        if route == "/v1/articles":
-            self._articles()
-            return
-        if route == "/v1/files/report.bin":
-            self._report(server)
-            return
-        status, body, headers = _ROUTES.get(route, (404, {"message": f"no route {route}"}, {}))
-        self._reply(status, body, headers)
-
-    def do_POST(self) -> None:
-        server = self.server
-        assert isinstance(server, DemoServer)
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("X-Gateway-Key") != GATEWAY_KEY:
-            self._reply(401, {"message": "missing or invalid gateway key"})
-            return
-        route = urlsplit(self.path).path
-        if route == "/oauth/token":  # client credentials; tokens live TOKEN_LIFETIME seconds
-            token = f"demo-access-{secrets.token_hex(8)}"
-            with server.lock:
-                server.token_requests += 1
-                server.tokens[token] = time.monotonic() + TOKEN_LIFETIME
-            self._reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME})
-        elif route == "/v1/orders":  # the first attempt fails after the order was taken
-            with server.lock:
-                server.idempotency_keys.append(self.headers.get("Idempotency-Key", "(none)"))
-            if server.hit(route) == 1:
-                self._reply(503, {"message": "try again"})
-            else:
-                self._reply(201, {"order": 7, "status": "created once"})
-        else:
-            self._reply(404, {"message": f"no route {route}"})
-
-    def _articles(self) -> None:
-        """ARTICLES articles, ``?page=N&per_page=M``, with RFC 8288 Link and X-Total-Count headers."""
-        query = parse_qs(urlsplit(self.path).query)
-        page, size = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["10"])[0])
-        first, last = (page - 1) * size + 1, min(page * size, ARTICLES)
-        items = [{"id": i, "title": f"article {i}"} for i in range(first, last + 1)]
-        headers = {"X-Total-Count": str(ARTICLES)}
-        if page * size < ARTICLES:
-            headers["Link"] = f'<http://{self.headers["Host"]}/v1/articles?page={page + 1}&per_page={size}>; rel="next"'
-        self._reply(200, items, headers)
-
-    def _report(self, server: DemoServer) -> None:
-        """REPORT_BYTES deterministic bytes with a Content-Length, sent in slices so a progress bar moves."""
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(REPORT_BYTES))
-        self.send_header("ETag", '"report-v1"')
-        self.end_headers()
-        for start in range(0, REPORT_BYTES, 1 << 16):
-            if server.stopping.wait(0.01):
-                return
-            self.wfile.write(_report_bytes()[start:start + (1 << 16)])
-
-    def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        try:
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client stopped waiting (a timeout); nobody to answer
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-        """Keep the server's access log out of the demo output."""
-
+ASYNC_WORKERS = 4
+ASYNC_CALLS = 20
+EXPORT_WAIT = 0.3  # how long the async section waits for the slow POST /exports before cancelling it
+RATE = 20  # requests per second in the rate-limit section
+RATE_CALLS = 10  # calls made under it
 
 # -- the client the user writes -----------------------------------------------------------------
 
@@ -339,7 +242,123 @@ def section_paging_downloads(ctx: Context) -> None:
         data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     print(f"saved {path.name}: {len(data)} bytes, SHA-256 {digest[:16]}... "
-          f"(intact: {digest == hashlib.sha256(_report_bytes()).hexdigest()})")
+          f"(intact: {digest == hashlib.sha256(report_bytes()).hexdigest()})")
+
+
+@contextlib.contextmanager
+def debug_lines_held_back() -> Iterator[None]:
+    """Leave out the per-call DEBUG lines while a section makes many calls (they would fill the screen)."""
+    logger = logging.getLogger("myclient")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def section_results(ctx: Context) -> None:
+    print("GET /reports/daily answers 503 once, then the report; each answer has its own X-Request-ID")
+    result = ctx.client.adapter.get("/reports/daily", detailed=True)
+    print(f"client.adapter.get('/reports/daily', detailed=True) -> {result!r}")
+    print(f"  Result: status={result.status} request_id={result.request_id} attempts={result.attempts} "
+          f"elapsed={result.elapsed:.2f} s (retry wait included)")
+    print(f"  result.data = {result.data}")
+    missing = ctx.client.adapter.get("/articles/99", detailed=True, ok_statuses={404})
+    print(f"\nok_statuses={{404}}: GET /articles/99 -> {missing!r} (no exception)")
+    print(f"  Result: status={missing.status} ok={missing.ok} request_id={missing.request_id} data={missing.data}")
+    raw = ctx.client.adapter.get("/health", decode="bytes")
+    print(f"\ndecode='bytes': GET /health -> {type(raw).__name__} {raw!r}")
+
+
+def stamp(call: myclient.Call, next: myclient.Next) -> requests.Response:  # noqa: A002 - the protocol's word
+    """A middleware: stamps every attempt with ``X-Demo-Stamp: 1`` and hands the call on."""
+    return next(call.with_headers(**{"X-Demo-Stamp": "1"}))
+
+
+def section_middleware(ctx: Context) -> None:
+    stamped = ctx.client.with_options(middleware=[stamp])
+    print("def stamp(call, next): return next(call.with_headers(**{'X-Demo-Stamp': '1'}))")
+    seen = stamped.adapter.get("/echo")["X-Demo-Stamp"]
+    print(f"client.with_options(middleware=[stamp]).adapter.get('/echo') -> server saw X-Demo-Stamp: {seen!r}")
+    plain = ctx.client.adapter.get("/echo")["X-Demo-Stamp"]
+    print(f"the original client is unchanged: GET /echo -> server saw X-Demo-Stamp: {plain!r}")
+
+
+async def _async_tour(ctx: Context) -> None:
+    server = ctx.server
+    async with myclient.AsyncClient(ctx.client.base_url, session=ctx.session, token="demo-token", timeout=5.0,
+                                    max_workers=ASYNC_WORKERS) as aclient:
+        print(f"AsyncClient on the same session: {aclient!r}, max_workers={aclient.adapter.max_workers}")
+        print(f"await aclient.adapter.get('/health') -> {await aclient.adapter.get('/health')}")
+        print(f"\nasyncio.gather of {ASYNC_CALLS} calls to GET /work/{{n}} (each takes {WORK_SECONDS:g} s at the "
+              "server; their DEBUG lines are left out)")
+        with debug_lines_held_back():
+            started = time.monotonic()
+            answers = await asyncio.gather(*(aclient.adapter.get(f"/work/{n}") for n in range(1, ASYNC_CALLS + 1)))
+            took = time.monotonic() - started
+        in_order = [answer["n"] for answer in answers] == list(range(1, ASYNC_CALLS + 1))
+        print(f"-> {len(answers)} answers in {took:.2f} s, in call order: {in_order}")
+        print(f"most requests the server had in flight at once: {server.max_active} "
+              f"(<= max_workers {ASYNC_WORKERS}: {server.max_active <= ASYNC_WORKERS})")
+
+        print(f"\nPOST /exports answers after {SLOW_EXPORT_SECONDS:g} s; asyncio.wait_for(..., timeout={EXPORT_WAIT}) "
+              "with idempotency_key=True (so a failure could be retried)")
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(aclient.adapter.post("/exports", json={"format": "csv"}, idempotency_key=True),
+                                   timeout=EXPORT_WAIT)
+        except asyncio.TimeoutError:
+            print(f"-> cancelled after {time.monotonic() - started:.2f} s (asyncio.TimeoutError)")
+        await asyncio.sleep(1.0)
+        print(f"one second later, requests the server saw for POST /exports: {server.hits.get('/v1/exports', 0)} "
+              "(the cancelled call was cut, not retried)")
+
+
+def section_async(ctx: Context) -> None:
+    asyncio.run(_async_tour(ctx))
+
+
+def section_rate_limits(ctx: Context) -> None:
+    limit = myclient.RateLimit(RATE, per=1)
+    client = ctx.client.with_options(rate_limit=limit)
+    print(f"client.with_options(rate_limit=myclient.RateLimit({RATE}, per=1)) makes {RATE_CALLS} calls to GET /ping "
+          "(DEBUG lines left out)")
+    with debug_lines_held_back():
+        started = time.monotonic()
+        for _ in range(RATE_CALLS):
+            client.adapter.get("/ping")
+        took = time.monotonic() - started
+    arrivals = ctx.server.arrivals["/v1/ping"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    print(f"-> {RATE_CALLS} calls took {took:.2f} s ({len(gaps)} gaps of 1/{RATE} s: {len(gaps) / RATE:.2f} s at "
+          f"least); the server saw them {min(gaps):.3f}..{max(gaps):.3f} s apart, "
+          f"{sum(gaps) / len(gaps):.3f} s on average")
+    print("\nGET /quota answers X-RateLimit-Remaining: 0 and X-RateLimit-Reset: 1 (none left for 1 s)")
+    client.adapter.get("/quota")
+    client.adapter.get("/quota")
+    first, second = ctx.server.arrivals["/v1/quota"][:2]
+    print(f"-> the next call reached the server {second - first:.2f} s later: it waited for the announced reset "
+          "(no 429 earned)")
+
+
+def section_openapi(ctx: Context) -> None:
+    origin = ctx.client.base_url.rsplit("/v1", 1)[0]
+    document = ctx.client.adapter.get(f"{origin}/openapi.json")
+    print(f"GET {origin}/openapi.json -> {document['info']['title']} {document['info']['version']}, "
+          f"paths {sorted(document['paths'])}")
+    # Built at run time, so its groups are unknown to mypy (myclient.codegen writes the same client as typed code).
+    api: Any = myclient.openapi.load(document, base_url=ctx.client.base_url, session=ctx.session, timeout=5.0)
+    print(f"myclient.openapi.load(document, base_url=..., session=session) -> {api!r}")
+    print(f"its operations (groups from tags, names from operationId): {api.operations()}")
+    print(f"api.articles.get_article(article_id=3) -> {api.articles.get_article(article_id=3)}")
+    page = api.articles.list_articles(page=2, per_page=3)
+    print(f"api.articles.list_articles(page=2, per_page=3) -> ids {[article['id'] for article in page]}")
+    print(f"api.status.get_health() -> {api.status.get_health()}")
+    try:
+        api.articles.get_article()
+    except myclient.UsageError as e:
+        print(f"api.articles.get_article() -> UsageError: {e} (nothing sent)")
 
 
 SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
@@ -352,12 +371,17 @@ SECTIONS: list[tuple[str, Callable[[Context], None]]] = [
     ("OAuth2 client credentials: a token expires and is renewed unnoticed", section_tokens),
     ("DEBUG log lines carry the correlation id", section_logging),
     ("Pagination with a checkpoint, and a download with a progress bar", section_paging_downloads),
+    ("Results: status, request id, attempts and data together", section_results),
+    ("Middleware: a step of your own on every attempt", section_middleware),
+    ("Async: the same session from an AsyncClient, bounded and cancellable", section_async),
+    ("Rate limits: paced by the client, and by what the server announces", section_rate_limits),
+    ("A client from an OpenAPI document", section_openapi),
     ("The injected session was not modified", section_session_untouched),
 ]
 
 
 def main() -> int:
-    server = DemoServer()
+    server = DemoServer(openapi=OPENAPI_DOCUMENT)
     thread = threading.Thread(target=server.serve_forever, name="demo-api", daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{server.server_port}/v1"
@@ -366,7 +390,7 @@ def main() -> int:
     logger = logging.getLogger("myclient")
     stdout_handler = logging.StreamHandler(sys.stdout)
     stdout_handler.setFormatter(logging.Formatter("    [%(name)s %(levelname)s] %(message)s"))
-    recorder = logging.handlers.BufferingHandler(capacity=10_000)  # keeps the records for section 6
+    recorder = logging.handlers.BufferingHandler(capacity=10_000)  # keeps the records for the logging section
     handlers: list[logging.Handler] = [stdout_handler, recorder]
     old_level = logger.level
     logger.setLevel(logging.DEBUG)
