@@ -14,7 +14,7 @@ import logging as _logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import progress, tokens
+    from . import openapi, progress, tokens
     from . import redaction as redact
     from ._log import redact_urllib3_logging
     from .adapters import Adapter, JSONAdapter, RawAdapter
@@ -169,6 +169,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "path": ("groups", "path"),
     "progress": ("progress", None),
     "tokens": ("tokens", None),
+    "openapi": ("openapi", None),
     "redact": ("redaction", None),
 }
 
@@ -281,4 +282,5 @@ __all__ = [
     "progress",
     "redact",
     "tokens",
+    "openapi",
 ]
