@@ -55,18 +55,27 @@ def _doc(method: Method) -> list[str]:
     return paragraphs
 
 
-def _method_lines(method: Method, typer: _Typer) -> list[str]:
+def _overloaded(name: str, params: list[str], returns: str, group: str, body: list[str]) -> list[str]:
+    """One method typed for both clients: data on a Client, an awaitable of it on an AsyncClient."""
+    lines: list[str] = []
+    for adapter, shown in (("Adapter", returns), ("AsyncAdapter", f"Awaitable[{returns}]")):
+        stub = signature("    ", name, [f"self: {group}[myclient.{adapter}]", *params[1:]], shown)
+        lines += ["    @overload", *stub[:-1], stub[-1] + " ..."]
+    return [*lines, *signature("    ", name, params, "Any"), *body]
+
+
+def _method_lines(method: Method, typer: _Typer, group: str) -> list[str]:
     params = _params(method.arguments, typer)
     returns = typer(method.returns)
     arguments = Block("{", tuple(f"{py_str(a.py)}: {a.py}" for a in method.arguments), "}")
-    lines = signature("    ", method.name, params, returns)
-    lines += docstring(_doc(method), "        ")
-    lines += call(f"return {method.constant}.call(", ["self", arguments, "options"], ")", "        ")
+    body = docstring(_doc(method), "        ")
+    body += call(f"return {method.constant}.call(", ["self", arguments, "options"], ")", "        ")
+    lines = _overloaded(method.name, params, returns, group, body)
     lines.append("")
-    lines += signature("    ", f"{method.name}_detailed", params, f"myclient.Result[{returns}]")
-    lines += docstring([f"The same call as {method.name}(), returning a myclient.Result: status, headers, data.",
-                        f"Supported methods: {method.op.method} {method.op.path}"], "        ")
-    lines += call(f"return {method.constant}.call_detailed(", ["self", arguments, "options"], ")", "        ")
+    body = docstring([f"The same call as {method.name}(), returning a myclient.Result: status, headers, data.",
+                      f"Supported methods: {method.op.method} {method.op.path}"], "        ")
+    body += call(f"return {method.constant}.call_detailed(", ["self", arguments, "options"], ")", "        ")
+    lines += _overloaded(f"{method.name}_detailed", params, f"myclient.Result[{returns}]", group, body)
     return [*lines, ""]
 
 
@@ -116,10 +125,13 @@ def group_module(header: str, plan: Plan, group: Group) -> str:
     shadowed = frozenset(m.name for m in group.methods) & _BUILTINS
     shadowed |= frozenset(f"{m.name}_detailed" for m in group.methods) & _BUILTINS
     typer = _Typer(shadowed)
-    body = [f"class {group.cls}(myclient.ApiGroup):"]
-    body += [*docstring([f"Operations tagged {group.tag!r} of {plan.title}.", group.doc], "    "), ""]
+    body = [f"class {group.cls}(myclient.ApiGroup[_A]):"]
+    body += [*docstring([f"Operations tagged {group.tag!r} of {plan.title}.", group.doc,
+                         f"On a Client the methods return data; on an AsyncClient, awaitables of it "
+                         f"({group.cls}[myclient.Adapter] and {group.cls}[myclient.AsyncAdapter] to mypy)."],
+                        "    "), ""]
     for method in group.methods:
-        body += _method_lines(method, typer)
+        body += _method_lines(method, typer, group.cls)
     while body[-1] == "":
         body.pop()
     body += ["", ""]
@@ -132,13 +144,14 @@ def group_module(header: str, plan: Plan, group: Group) -> str:
     lines = [header, *docstring([f"{group.cls}: the operations tagged {group.tag!r} of {plan.title}."], ""), "",
              "from __future__ import annotations", ""]
     standard = ["import builtins"] if typer.shadowed and any("builtins." in line for line in body + ops) else []
-    typing_line = typer.imports.line()
+    standard += ["from collections.abc import Awaitable"]
+    typing_line = typer.imports.line(("Any", "TypeVar", "overload"))
     standard += [typing_line] if typing_line else []
     lines += [*standard, ""] if standard else []
     lines += ["import myclient", f"from myclient.codegen.runtime import {', '.join(runtime)}", ""]
     if typer.models:
         lines += ["from . import models", ""]
-    lines += ["", *body, *ops]
+    lines += ['_A = TypeVar("_A")', "", "", *body, *ops]
     while lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
@@ -165,22 +178,34 @@ def init_module(header: str, plan: Plan, base_url: str | None) -> str:
         about.append("The document describes no operations.")
     lines = [header, *docstring(about, ""), "", "from __future__ import annotations", ""]
     lines += ["import myclient"] if plan.groups else []
-    lines += ["from myclient.codegen.runtime import GeneratedClient", "", "from . import models"]
+    lines += ["from myclient.codegen.runtime import GeneratedAsyncClient, GeneratedClient", "", "from . import models"]
     for g in sorted(plan.groups, key=lambda g: g.module):
         line = f"from .{g.module} import {g.cls}"
         lines += [line] if len(line) <= WIDTH else [f"from .{g.module} import (", f"    {g.cls},", ")"]
-    names = sorted([plan.client, "models", *(g.cls for g in plan.groups)])
+    async_client = _async_name(plan.client)
+    names = sorted([plan.client, async_client, "models", *(g.cls for g in plan.groups)])
     lines += ["", *call("__all__ = [", [py_str(n) for n in names], "]", ""), "", ""]
-    lines.append(f"class {plan.client}(GeneratedClient):")
-    doc = [f"{plan.title} {plan.version}: one attribute per group of operations.",
-           "Security schemes (credentials={name: ...}; token= fills the bearer ones):\n" + "\n".join(
-               _scheme_doc(name, s) for name, s in plan.schemes.items()) if plan.schemes else "",
-           "Other keyword arguments are myclient.Client settings (timeout, retry, session, hooks, ...)."]
-    lines += [*docstring(doc, "    "), ""]
-    lines.append(f"    default_base_url = {py_str(base_url) if base_url else 'None'}")
-    if plan.schemes:
-        lines.append(f"    security_schemes = {py_value(plan.schemes, '    ')}")
-        lines.append(f"    security = {py_value(plan.security, '    ')}")
-    lines.append("")
-    lines += [f"    {g.attr} = myclient.group({g.cls})" for g in plan.groups]
+    for cls, base, adapter, kind in ((plan.client, "GeneratedClient", "Adapter", "myclient.Client"),
+                                     (async_client, "GeneratedAsyncClient", "AsyncAdapter", "myclient.AsyncClient")):
+        lines.append(f"class {cls}({base}):")
+        doc = [f"{plan.title} {plan.version}: one attribute per group of operations"
+               + (" (awaitable: async with ...)." if base == "GeneratedAsyncClient" else "."),
+               "Security schemes (credentials={name: ...}; token= fills the bearer ones):\n" + "\n".join(
+                   _scheme_doc(name, s) for name, s in plan.schemes.items()) if plan.schemes else "",
+               f"Other keyword arguments are {kind} settings (timeout, retry, session, hooks, ...)."]
+        lines += [*docstring(doc, "    "), ""]
+        lines.append(f"    default_base_url = {py_str(base_url) if base_url else 'None'}")
+        if plan.schemes:
+            lines.append(f"    security_schemes = {py_value(plan.schemes, '    ')}")
+            lines.append(f"    security = {py_value(plan.security, '    ')}")
+        lines.append("")
+        lines += [f"    {g.attr} = myclient.group({g.cls}[myclient.{adapter}])" for g in plan.groups]
+        lines += ["", ""]
+    while lines[-1] == "":
+        lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def _async_name(client: str) -> str:
+    """``DemoAPIClient`` -> ``DemoAPIAsyncClient``."""
+    return client[: -len("Client")] + "AsyncClient" if client.endswith("Client") else client + "Async"

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 import requests
 from requests.auth import AuthBase
 
-from ..adapters import JSONAdapter
+from ..adapters import Adapter, JSONAdapter
+from ..aio import AsyncClient
 from ..client import AdapterSpec, Client
 from ..exceptions import UsageError
 from ..openapi._model import Operation, SpecModel
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
     from typing_extensions import Unpack as Unpack  # for type checkers targeting 3.10 too
 
-    from ..adapters import Adapter
     from ..groups import ApiGroup
     from ..results import Result
     from ..settings import CallOptions, ClientOptions
@@ -42,7 +42,7 @@ else:
     except ImportError:  # Python 3.10: annotations are never evaluated, any stand-in does
         Unpack = Any
 
-__all__ = ["JSON", "GeneratedClient", "Op", "P", "SchemeAuth", "Unpack"]
+__all__ = ["JSON", "GeneratedAsyncClient", "GeneratedClient", "Op", "P", "SchemeAuth", "Unpack"]
 
 T = TypeVar("T")
 
@@ -128,7 +128,7 @@ class Op(Generic[T]):
 
     def _send(self, adapter: Adapter, arguments: Mapping[str, Any], options: CallOptions, *, detailed: bool) -> Any:
         given: dict[str, Any] = dict(options)
-        schemes = adapter.auth
+        schemes = getattr(adapter, "sync", adapter).auth  # an AsyncAdapter wraps the sync one
         if "auth" not in given and isinstance(schemes, SchemeAuth):
             given["auth"] = schemes.for_requirements(self.security if self.security is not None else schemes.default)
         return _RUNTIME.invoke(adapter, self.operation, {**arguments, **given}, detailed=detailed)
@@ -200,12 +200,33 @@ class GeneratedClient(Client):
         return super().with_options(**settings)
 
     def _schemes_from(self, credentials: Mapping[str, Any] | None, settings: ClientOptions) -> None:
-        token = settings.get("token")
-        if not credentials and (token is None or not self.security_schemes):
-            return
-        if not self.security_schemes:
-            raise UsageError(f"{type(self).__name__} has no security schemes; pass token= or auth=")
-        if settings.get("auth") is not None:
-            raise UsageError("give credentials=/token= or auth=, not both")
-        settings.pop("token", None)
-        settings["auth"] = SchemeAuth(self.security_schemes, self.security, credentials, token)
+        _schemes_into(self, credentials, settings)
+
+
+class GeneratedAsyncClient(AsyncClient):
+    """Base of generated async clients: the same groups awaited, credentials as in ``GeneratedClient``."""
+
+    security_schemes: ClassVar[Mapping[str, Any]] = {}
+    security: ClassVar[Sequence[Mapping[str, Sequence[str]]]] = ()
+
+    def __init__(self, base_url: str | None = None, *, credentials: Mapping[str, Any] | None = None,
+                 session: requests.Session | None = None, adapter: type[Adapter] = JSONAdapter,
+                 transport: Transport | None = None, max_workers: int | None = None,
+                 **settings: Unpack[ClientOptions]) -> None:
+        _schemes_into(self, credentials, settings)
+        super().__init__(base_url, session=session, adapter=adapter, transport=transport, max_workers=max_workers,
+                         **settings)
+
+
+def _schemes_into(client: GeneratedClient | GeneratedAsyncClient, credentials: Mapping[str, Any] | None,
+                  settings: ClientOptions) -> None:
+    """Turn ``credentials=``/``token=`` into one auth choosing the scheme per operation."""
+    schemes, token = type(client).security_schemes, settings.get("token")
+    if not credentials and (token is None or not schemes):
+        return
+    if not schemes:
+        raise UsageError(f"{type(client).__name__} has no security schemes; pass token= or auth=")
+    if settings.get("auth") is not None:
+        raise UsageError("give credentials=/token= or auth=, not both")
+    settings.pop("token", None)
+    settings["auth"] = SchemeAuth(schemes, type(client).security, credentials, token)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ def _get_user_is_typed_user(clerk: tuple[Path, Any, int]) -> None:
         assert mock.calls[0].request.headers["Authorization"] == "Bearer sk_test_generated"
     assert user == USER
     assert user["email_addresses"][0]["email_address"] == "ada@example.com"
-    annotation = package.users.Users.get_user.__annotations__["return"]
+    annotation = typing.get_overloads(package.users.Users.get_user)[0].__annotations__["return"]
     assert annotation == "models.User"
     reader = _Reader(package.users, package.models)
     assert conforms(user, reader.text(annotation, reader.module_ns), reader) is None
@@ -96,7 +97,7 @@ def _get_user_is_typed_user(clerk: tuple[Path, Any, int]) -> None:
 
 def _small_and_mypy_strict_clean(clerk: tuple[Path, Any, int]) -> None:
     out, _, lines = clerk
-    assert lines < 15_000  # Speakeasy's generated Clerk SDK is about 97,000
+    assert lines < 20_000  # with each method typed for Client and AsyncClient; Speakeasy's Clerk SDK is about 97,000
     (out / "user_code.py").write_text(USER_CODE)
     proc = run_mypy(out, ["-p", "clerk", "-m", "user_code"])
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]

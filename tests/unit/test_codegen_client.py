@@ -4,6 +4,7 @@ operation, decoded answers, error bodies, ``Result``, and a group overridden by 
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,7 +238,7 @@ from users_api import UsersClient, models
 from users_api.users import Users
 
 
-class CachedUsers(Users):
+class CachedUsers(Users[myclient.Adapter]):
     """Answers get_user from a cache; everything else as generated."""
 
     cache: dict[str, models.User] = {}
@@ -271,3 +272,44 @@ def test_one_operation_is_overridden_by_subclassing_its_group(out: Path) -> None
     assert client.users.delete_user(user_id="u1") is None
     proc = run_mypy(out, ["-p", "users_api", "-m", "user_code"])
     assert proc.returncode == 0, proc.stdout
+
+
+ASYNC_USER_CODE = '''\
+import asyncio
+
+from users_async import UsersAsyncClient, UsersClient
+
+
+def sync_use(client: UsersClient) -> None:
+    reveal_type(client.users.get_user(user_id="u1"))
+
+
+async def async_use(client: UsersAsyncClient) -> None:
+    reveal_type(client.users.get_user(user_id="u1"))
+    reveal_type(await client.users.get_user_detailed(user_id="u1"))
+'''
+
+
+def test_the_same_groups_serve_the_async_client_typed_for_it(out: Path) -> None:
+    """Every generated operation has its async variant: the AsyncClient's groups return awaitables (mypy agrees)."""
+    package = build(USERS, out, "users_async")
+    transport = MockTransport()
+    transport.add("GET", "/users/u1", json={"id": "u1"})
+
+    async def use() -> tuple[Any, int]:
+        async with package.UsersAsyncClient(transport=transport, token="t0k") as client:
+            user = await client.users.get_user(user_id="u1")
+            result = await client.users.get_user_detailed(user_id="u1")
+            return user, result.status
+
+    assert asyncio.run(use()) == ({"id": "u1"}, 200)
+    assert len(transport.calls) == 2
+    (out / "async_user_code.py").write_text(ASYNC_USER_CODE)
+    proc = run_mypy(out, ["-p", "users_async", "-m", "async_user_code"])
+    revealed = [line.split('Revealed type is "', 1)[1].rstrip('"') for line in proc.stdout.splitlines()
+                if "Revealed type is" in line]
+    user = "TypedDict(users_async.models.User"
+    assert len(revealed) == 3, proc.stdout
+    assert revealed[0].startswith(user), revealed  # on a Client: the data
+    assert revealed[1].startswith(f"typing.Awaitable[{user}"), revealed  # on an AsyncClient: an awaitable of it
+    assert revealed[2].startswith(f"myclient.results.Result[{user}"), revealed  # awaited detailed variant
