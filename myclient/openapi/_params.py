@@ -9,6 +9,7 @@ and ``deepObject`` (query objects: ``name[key]=value``). Scalars are written as 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -207,6 +208,21 @@ def _fill(op: Operation, segments: dict[str, tuple[str, list[Token]]]) -> str:
         raise UsageError(f"{op.group}.{op.name}(): {message}") from None
 
 
+def _part(name: str, value: Any, content_type: str | None) -> Any:
+    """One multipart part: text for a plain value; for bytes or a file, a file part with a Content-Type.
+
+    The type is the field's ``encoding`` in the spec, else ``application/octet-stream`` (OpenAPI's default
+    for binary), so no file part goes out untyped. A ``(filename, content[, type])`` tuple is sent as given.
+    """
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, (bytes, bytearray)) or hasattr(value, "read"):
+        given = getattr(value, "name", None)  # an open file's own name, as requests would take it
+        filename = os.path.basename(given) if isinstance(given, str) and given[:1] != "<" else name
+        return (filename or name, value, content_type or "application/octet-stream")
+    return (None, scalar(value))
+
+
 def _body(op: Operation, value: Any) -> dict[str, Any]:
     """The request arguments for the body, by the media type the operation uses."""
     media = (op.body.media_type if op.body is not None else "application/json").lower()
@@ -221,10 +237,10 @@ def _body(op: Operation, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise UsageError(f"{op.group}.{op.name}(): a multipart body must be a mapping of fields")
         parts: list[tuple[str, Any]] = []
+        encoding = op.body.encoding if op.body is not None else {}
         for key, item in value.items():
             for one in item if isinstance(item, list) else [item]:  # an array: one part per item, same name
-                is_file = isinstance(one, (bytes, bytearray, tuple)) or hasattr(one, "read")
-                parts.append((str(key), one if is_file else (None, scalar(one))))
+                parts.append((str(key), _part(str(key), one, encoding.get(str(key)))))
         return {"files": parts}
     if "json" in media or media == "*/*":
         return {"json": value}
