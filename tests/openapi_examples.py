@@ -18,6 +18,7 @@ a schema. Deterministic: the same document gives the same values.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -173,11 +174,18 @@ class Examples(Schemas):
 
     # ------------------------------------------------------------------ schemas
 
-    def value(self, schema: Any, mode: str = REQUEST, depth: int = 0, *, full: bool = False) -> Any:
-        """A value valid for ``schema`` (NotExampleable if none could be made).
+    def value(self, schema: Any, mode: str = REQUEST, *, full: bool = False) -> Any:
+        """A value valid for ``schema`` (NotExampleable if none could be made, or the one made does not fit).
 
         An object gets its required properties, and with ``full`` its optional ones too (where they can be made).
         """
+        made = self._make(schema, mode, 0, full=full)
+        problem = self.mismatch(made, schema, mode)
+        if problem:
+            raise NotExampleable(f"no value fits: {problem}")  # contradicting allOf parts, and the like
+        return made
+
+    def _make(self, schema: Any, mode: str, depth: int, *, full: bool = False) -> Any:
         if depth > MAX_DEPTH:
             raise NotExampleable("the schema needs a value nested deeper than 12 levels (a recursive required field)")
         flat = self._flatten(schema)
@@ -222,7 +230,7 @@ class Examples(Schemas):
             merged = self._merge([base, self._flatten(option)]) if base.keys() - {"description", "title"} \
                 else self._flatten(option)
             try:
-                candidate = self.value(merged, mode, depth + 1, full=full)
+                candidate = self._make(merged, mode, depth + 1, full=full)
             except NotExampleable as exc:
                 reasons.append(str(exc))
                 continue
@@ -241,13 +249,13 @@ class Examples(Schemas):
             if self._skipped(sub, mode):
                 continue
             try:
-                out[name] = self.value(sub, mode, depth + 1)
+                out[name] = self._make(sub, mode, depth + 1)
             except NotExampleable as exc:
                 raise NotExampleable(f"{name}: {exc}") from None
         for name, sub in props.items() if full else ():
             if name not in out and not self._skipped(sub, mode):
                 try:
-                    out[name] = self.value(sub, mode, depth + 1)
+                    out[name] = self._make(sub, mode, depth + 1)
                 except NotExampleable:
                     continue
         minimum = flat.get("minProperties")
@@ -256,10 +264,10 @@ class Examples(Schemas):
                 if len(out) >= minimum:
                     break
                 if name not in out and not self._skipped(sub, mode):
-                    out[name] = self.value(sub, mode, depth + 1)
+                    out[name] = self._make(sub, mode, depth + 1)
             n = 1
             while len(out) < minimum and extra is not False:
-                out[f"key{n}"] = self.value(extra if isinstance(extra, Mapping) else {}, mode, depth + 1)
+                out[f"key{n}"] = self._make(extra if isinstance(extra, Mapping) else {}, mode, depth + 1)
                 n += 1
         return out
 
@@ -271,7 +279,7 @@ class Examples(Schemas):
         if count == 0:
             return []
         items = flat.get("items") if isinstance(flat.get("items"), Mapping) else {}
-        first = self.value(items, mode, depth + 1)
+        first = self._make(items, mode, depth + 1)
         values = [first]
         enum = self._flatten(items).get("enum")
         for i in range(1, count):
@@ -332,25 +340,24 @@ class Examples(Schemas):
 
 
 def _number(flat: Mapping[str, Any], integer: bool) -> int | float:
-    low, low_x, high, high_x = bounds(flat)
-    value: float = 1
-    if low is not None and (value < low or (low_x and value <= low)):
-        value = low + 1 if integer or high is None or high - low >= 2 else (low + high) / 2
-        value = int(value) if integer and float(value).is_integer() else (int(value) + 1 if integer else value)
-    if high is not None and (value > high or (high_x and value >= high)):
-        value = high - 1 if high_x else high
-        if low is not None and value < low:
-            value = (low + high) / 2
+    """1 when allowed, else a value near the bounds: on ``multipleOf`` and an integer when asked."""
+    low, _, high, _ = bounds(flat)  # exclusive bounds: number_ok decides
     step = flat.get("multipleOf")
-    if isinstance(step, (int, float)) and step > 0:
-        value = step * max(1, -(-value // step))
-    if integer:
-        if not float(value).is_integer():
-            raise NotExampleable(f"no integer within the bounds of {short(dict(flat))}")
-        return int(value)
-    if not number_ok(value, flat):
-        raise NotExampleable(f"no number within the bounds of {short(dict(flat))}")
-    return int(value) if float(value).is_integer() else value
+    step = step if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0 else None
+    near: list[float] = [1, 0]
+    if low is not None:
+        near += [low + 1, low, low + 0.5]
+    if high is not None:
+        near += [high - 1, high, high - 0.5]
+    if low is not None and high is not None:
+        near.append((low + high) / 2)
+    for guess in near:
+        for value in ([math.ceil(guess / step) * step, math.floor(guess / step) * step] if step else [guess]):
+            if integer and not float(value).is_integer():
+                continue
+            if number_ok(value, flat):
+                return int(value) if float(value).is_integer() else value
+    raise NotExampleable(f"no {'integer' if integer else 'number'} within the bounds of {short(dict(flat))}")
 
 
 def _as_file(value: Any) -> Any:
