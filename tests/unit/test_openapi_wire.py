@@ -192,9 +192,10 @@ def test_values_that_cannot_be_written_are_usage_errors_and_bytes_are_text() -> 
         "content": {"multipart/form-data": {"schema": {"type": "object"}}}})}})
     client, transport = recording(document)
     for bad in ({"meta": {"raw": b"x"}}, {"meta": {"ratio": float("nan")}}):
-        with pytest.raises(myclient.UsageError, match="cannot be written as JSON"):
+        with pytest.raises(myclient.UsageError, match=r"^default\.m\(\): body: field 'meta': a parameter value "
+                                                      "cannot be written as JSON"):
             client.default.m(body=bad)
-    with pytest.raises(myclient.UsageError, match="must be UTF-8 text"):
+    with pytest.raises(myclient.UsageError, match=r"^default\.m\(\): f: a parameter value of bytes must be UTF-8"):
         client.default.m(f=b"\xff")
     assert transport.calls == []
     client.default.m(f=b"caf\xc3\xa9")
