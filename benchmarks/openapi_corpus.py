@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
+import math
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,11 @@ def _pick(args: argparse.Namespace) -> list[tuple[Path, str]]:
 
 def _size(n: float) -> str:
     return f"{n / 1024:.0f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
+
+
+def _p95(values: list[float] | list[int]) -> float:
+    """The nearest-rank 95th percentile of sorted ``values``."""
+    return values[max(0, math.ceil(0.95 * len(values)) - 1)]
 
 
 def _verdict(ok: bool) -> str:
@@ -109,7 +115,7 @@ def main() -> int:
     print(f"operations callable  {callable_}/{operations} ({call_share:.2%})    target >= {TARGET_CALLABLE:.1%}  "
           f"{_verdict(call_share >= TARGET_CALLABLE)}")
     if slowest is not None:
-        p95 = times[int(0.95 * (len(times) - 1))]
+        p95 = _p95(times)
         print(f"load time per spec   median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, max "
               f"{slowest.load_seconds * 1000:.0f} ms ({slowest.spec}, {slowest.operations} operations)    "
               f"target median <= {TARGET_MEDIAN_LOAD * 1000:.0f} ms  {_verdict(median <= TARGET_MEDIAN_LOAD)}")
@@ -117,8 +123,9 @@ def main() -> int:
         peaks = sorted(r.peak_bytes for r in loaded)
         biggest = max(loaded, key=lambda r: r.peak_bytes)
         print(f"peak memory per spec median {_size(statistics.median(peaks))}, p95 "
-              f"{_size(peaks[int(0.95 * (len(peaks) - 1))])}, max {_size(biggest.peak_bytes)} ({biggest.spec})")
-    print(f"wall time            {wall:.1f} s for the whole run (loading, memory pass, every call)")
+              f"{_size(_p95(peaks))}, max {_size(biggest.peak_bytes)} ({biggest.spec})")
+    print(f"wall time            {wall:.1f} s for the whole run (loading, {'' if args.no_memory else 'memory pass, '}"
+          "every call)")
 
     failures = [f for r in reports for f in r.failures]
     stages = collections.Counter(f.cause.split(":", 1)[0] for f in failures)

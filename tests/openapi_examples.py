@@ -2,34 +2,36 @@
 
 :class:`Examples` gives, for an operation of a loaded :class:`~myclient.openapi.SpecModel`, the keyword
 arguments of a call that the spec accepts: every required parameter and a required body (optional ones on
-request). A value is the first of the spec's own example, ``examples``, ``default``, ``enum`` and ``const``
-that fits its schema (:meth:`Examples.conforms`), else one made for the schema: type and format correct,
-within ``minLength``/``maxLength``, ``minimum``/``maximum``/``multipleOf``, ``minItems`` and ``pattern``
-(a string is built from the regular expression itself). ``allOf`` is merged, the first ``oneOf``/``anyOf``
-branch that fits is taken, ``readOnly`` properties stay out of requests and ``writeOnly`` ones out of answers.
-When no valid value can be made, :class:`NotExampleable` says why.
+request; a declared ``Accept`` header always). A value is the first of the spec's own example, ``examples``,
+``default``, ``enum`` and ``const`` that fits its schema (:meth:`Examples.conforms`), else one made for the
+schema: type and format correct, within ``minLength``/``maxLength``, ``minimum``/``maximum``/``multipleOf``,
+``minItems`` and ``pattern`` (a string is built from the regular expression itself). ``allOf`` is merged, the
+first ``oneOf``/``anyOf`` branch that fits is taken (for a parameter, one whose *text* fits a single branch),
+``readOnly`` properties stay out of requests and ``writeOnly`` ones out of answers, siblings of a ``$ref``
+(``nullable``) count. When no valid value can be made, :class:`NotExampleable` says why.
 
 :meth:`Examples.answer` makes the documented success response of an operation (status, media type, body),
-so a mock transport can answer as the server would. Deterministic: the same document gives the same values.
+so a mock transport can answer as the server would; :meth:`Examples.mismatch` says where a value does not fit
+a schema. Deterministic: the same document gives the same values.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from openapi_regex import NoSample, matches, sample_regex
+from openapi_regex import NoSample, sample_regex
+from openapi_schemas import FORMAT_CHECKS, MAX_DEPTH, REQUEST, RESPONSE, Schemas, bounds, number_ok, short, types_of
 
-from myclient.openapi import Operation, SpecModel
+from myclient.openapi import Operation
 from myclient.openapi._model import Param
 from myclient.results import is_json_type
 
 __all__ = ["REQUEST", "RESPONSE", "Examples", "NotExampleable"]
 
-REQUEST, RESPONSE = "request", "response"
-MAX_DEPTH = 12
 #: Strings for the formats worth knowing (JSON Schema and OpenAPI ones; ajv-formats checks most).
 FORMATS = {
     "date-time": "2024-01-02T03:04:05Z", "date": "2024-01-02", "time": "03:04:05Z", "email": "user@example.com",
@@ -39,14 +41,6 @@ FORMATS = {
     "ipv4": "192.0.2.1", "ipv6": "2001:db8::1", "byte": "aGVsbG8=", "password": "s3cret-Pa55", "duration": "P1D",
     "int32": "1", "int64": "1", "json-pointer": "/x", "relative-json-pointer": "0", "regex": "^x$",
 }  # fmt: skip
-_FORMAT_CHECKS = {
-    "date-time": re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)$"),
-    "date": re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),
-    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-    "uuid": re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"),
-    "uri": re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$"),
-    "ipv4": re.compile(r"^(\d{1,3}\.){3}\d{1,3}$"),
-}
 _TYPES = ("object", "array", "string", "integer", "number", "boolean")
 
 
@@ -54,28 +48,13 @@ class NotExampleable(Exception):
     """No value valid for a schema could be made; the message says which and why."""
 
 
-def _types(schema: Mapping[str, Any]) -> list[str]:
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        return [kind]
-    if isinstance(kind, list):
-        return [str(k) for k in kind]
-    return []
-
-
 def _plain(value: Any) -> Any:
     """A private copy of a value taken from the document (callers may change what they get)."""
     return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
-class Examples:
+class Examples(Schemas):
     """Values for the operations of one document (see the module docstring)."""
-
-    def __init__(self, model: SpecModel, *, check_formats: bool = True) -> None:
-        self.model = model
-        self.refs = model.refs
-        self.check_formats = check_formats
-        self._flat: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ operations
 
@@ -84,7 +63,9 @@ class Examples:
         raw = self._raw_params(op)
         out: dict[str, Any] = {}
         for param in op.params:
-            if param.required or optional:
+            # A declared Accept header is given too: without it requests sends "*/*", which a strict server
+            # (Prism) checks against the parameter's schema although OpenAPI says to ignore such a definition.
+            if param.required or optional or (param.location == "header" and param.name.lower() == "accept"):
                 try:
                     out[param.py_name] = self.param(param, raw.get((param.location, param.name), {}))
                 except NotExampleable as exc:
@@ -107,6 +88,7 @@ class Examples:
             value = self.value(param.schema)
         if value == {}:  # an empty object serializes to nothing: give it its optional properties too
             value = self.value(param.schema, full=True)
+        value = self._one_branch_as_text(param, value)
         if param.location == "path" and value in ("", ".", ".."):
             enum = self._flatten(param.schema).get("enum")
             others = [v for v in enum or [] if v not in ("", ".", "..", None) and self.conforms(v, param.schema)]
@@ -114,6 +96,36 @@ class Examples:
                 raise NotExampleable(f"path value {value!r} cannot be one segment")
             value = others[0]
         return value
+
+    def _one_branch_as_text(self, param: Param, value: Any) -> Any:
+        """A parameter travels as text, and a server reads ``1`` as an integer *and* a string: with ``oneOf``,
+        pick a value whose text fits exactly one branch (``"abc"`` for ``oneOf: [integer, string]``)."""
+        branches = self._flatten(param.schema).get("oneOf")
+        if not isinstance(branches, list) or not branches or isinstance(value, (dict, list)):
+            return value
+        candidates = [value]
+        for branch in branches:
+            try:
+                candidates.append(self.value(branch))
+            except NotExampleable:
+                continue
+        for candidate in candidates:
+            if not isinstance(candidate, (dict, list)) and sum(
+                    self.conforms(self._as_read(candidate, b), b) for b in branches) == 1:
+                return candidate
+        raise NotExampleable("no value whose text fits exactly one branch of its oneOf")
+
+    def _as_read(self, value: Any, schema: Any) -> Any:
+        """``value`` sent as text and read back for ``schema`` the way a validating server coerces it."""
+        text = "true" if value is True else "false" if value is False else str(value)
+        kinds = types_of(self._flatten(schema))
+        if "integer" in kinds and re.fullmatch(r"-?\d+", text):
+            return int(text)
+        if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", text):
+            return float(text)
+        if "boolean" in kinds and text in ("true", "false"):
+            return text == "true"
+        return text
 
     def body(self, op: Operation) -> Any:
         """A request body in the media type the runtime sends (``op.body.media_type``)."""
@@ -162,11 +174,18 @@ class Examples:
 
     # ------------------------------------------------------------------ schemas
 
-    def value(self, schema: Any, mode: str = REQUEST, depth: int = 0, *, full: bool = False) -> Any:
-        """A value valid for ``schema`` (NotExampleable if none could be made).
+    def value(self, schema: Any, mode: str = REQUEST, *, full: bool = False) -> Any:
+        """A value valid for ``schema`` (NotExampleable if none could be made, or the one made does not fit).
 
         An object gets its required properties, and with ``full`` its optional ones too (where they can be made).
         """
+        made = self._make(schema, mode, 0, full=full)
+        problem = self.mismatch(made, schema, mode)
+        if problem:
+            raise NotExampleable(f"no value fits: {problem}")  # contradicting allOf parts, and the like
+        return made
+
+    def _make(self, schema: Any, mode: str, depth: int, *, full: bool = False) -> Any:
         if depth > MAX_DEPTH:
             raise NotExampleable("the schema needs a value nested deeper than 12 levels (a recursive required field)")
         flat = self._flatten(schema)
@@ -184,7 +203,7 @@ class Examples:
         choices = flat.get("oneOf") or flat.get("anyOf")
         if isinstance(choices, list) and choices:
             return self._choice(flat, choices, mode, depth)
-        kinds = [k for k in _types(flat) if k in _TYPES]
+        kinds = [k for k in types_of(flat) if k in _TYPES]
         kind = kinds[0] if kinds else ("object" if "properties" in flat or "additionalProperties" in flat
                                        else "array" if "items" in flat else "string")
         if kind == "object":
@@ -211,13 +230,13 @@ class Examples:
             merged = self._merge([base, self._flatten(option)]) if base.keys() - {"description", "title"} \
                 else self._flatten(option)
             try:
-                candidate = self.value(merged, mode, depth + 1, full=full)
+                candidate = self._make(merged, mode, depth + 1, full=full)
             except NotExampleable as exc:
                 reasons.append(str(exc))
                 continue
             if self.conforms(candidate, flat, mode, depth):
                 return candidate
-            reasons.append(f"{_short(candidate)} fits no branch or more than one")
+            reasons.append(f"{short(candidate)} fits no branch or more than one")
         raise NotExampleable(f"no branch of oneOf/anyOf gives a valid value ({'; '.join(reasons[:3])})")
 
     def _object(self, flat: Mapping[str, Any], mode: str, depth: int, full: bool) -> dict[str, Any]:
@@ -230,13 +249,13 @@ class Examples:
             if self._skipped(sub, mode):
                 continue
             try:
-                out[name] = self.value(sub, mode, depth + 1)
+                out[name] = self._make(sub, mode, depth + 1)
             except NotExampleable as exc:
                 raise NotExampleable(f"{name}: {exc}") from None
         for name, sub in props.items() if full else ():
             if name not in out and not self._skipped(sub, mode):
                 try:
-                    out[name] = self.value(sub, mode, depth + 1)
+                    out[name] = self._make(sub, mode, depth + 1)
                 except NotExampleable:
                     continue
         minimum = flat.get("minProperties")
@@ -245,10 +264,10 @@ class Examples:
                 if len(out) >= minimum:
                     break
                 if name not in out and not self._skipped(sub, mode):
-                    out[name] = self.value(sub, mode, depth + 1)
+                    out[name] = self._make(sub, mode, depth + 1)
             n = 1
             while len(out) < minimum and extra is not False:
-                out[f"key{n}"] = self.value(extra if isinstance(extra, Mapping) else {}, mode, depth + 1)
+                out[f"key{n}"] = self._make(extra if isinstance(extra, Mapping) else {}, mode, depth + 1)
                 n += 1
         return out
 
@@ -260,7 +279,7 @@ class Examples:
         if count == 0:
             return []
         items = flat.get("items") if isinstance(flat.get("items"), Mapping) else {}
-        first = self.value(items, mode, depth + 1)
+        first = self._make(items, mode, depth + 1)
         values = [first]
         enum = self._flatten(items).get("enum")
         for i in range(1, count):
@@ -286,127 +305,15 @@ class Examples:
             text += "x" * (low - len(text))
         if high is not None and len(text) > high:
             text = text[:high]
-            if flat.get("format") in _FORMAT_CHECKS:
+            if flat.get("format") in FORMAT_CHECKS:
                 raise NotExampleable(f"format {flat['format']} does not fit maxLength {high}")
         return text
-
-    def _skipped(self, schema: Any, mode: str) -> bool:
-        flat = self._flatten(schema)
-        return bool(flat.get("readOnly")) if mode == REQUEST else bool(flat.get("writeOnly"))
 
     def _is_binary(self, schema: Any, name: str) -> bool:
         props = self._flatten(schema).get("properties")
         sub = self._flatten(props.get(name)) if isinstance(props, Mapping) else {}
         return sub.get("format") in ("binary", "base64") or (
             sub.get("type") == "array" and self._flatten(sub.get("items")).get("format") == "binary")
-
-    # ------------------------------------------------------------------ validation
-
-    def conforms(self, value: Any, schema: Any, mode: str = REQUEST, depth: int = 0) -> bool:
-        """Whether ``value`` is valid for ``schema`` (types, enums, bounds, patterns, formats, required, branches)."""
-        if depth > MAX_DEPTH + 4:
-            return True
-        flat = self._flatten(schema)
-        if value is None:
-            return bool(flat.get("nullable")) or "null" in _types(flat) or flat.get("enum") == [None] or not flat
-        if isinstance(flat.get("enum"), list) and flat["enum"] and value not in flat["enum"]:
-            return False
-        if "const" in flat and value != flat["const"]:
-            return False
-        kinds = [k for k in _types(flat) if k != "null"]
-        if kinds and not any(_is_type(value, k) for k in kinds):
-            return False
-        one_of, any_of = flat.get("oneOf"), flat.get("anyOf")
-        if isinstance(one_of, list) and one_of and sum(self.conforms(value, b, mode, depth + 1) for b in one_of) != 1:
-            return False
-        if isinstance(any_of, list) and any_of and not any(self.conforms(value, b, mode, depth + 1) for b in any_of):
-            return False
-        if isinstance(value, str):
-            return self._string_ok(value, flat)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _number_ok(value, flat)
-        if isinstance(value, list):
-            items = flat.get("items")
-            low, high = flat.get("minItems"), flat.get("maxItems")
-            if (isinstance(low, int) and len(value) < low) or (isinstance(high, int) and len(value) > high):
-                return False
-            return all(self.conforms(v, items or {}, mode, depth + 1) for v in value)
-        if isinstance(value, dict):
-            return self._object_ok(value, flat, mode, depth)
-        return True
-
-    def _string_ok(self, value: str, flat: Mapping[str, Any]) -> bool:
-        low, high, pattern = flat.get("minLength"), flat.get("maxLength"), flat.get("pattern")
-        if (isinstance(low, int) and len(value) < low) or (isinstance(high, int) and len(value) > high):
-            return False
-        if isinstance(pattern, str) and not matches(pattern, value):
-            return False
-        check = _FORMAT_CHECKS.get(str(flat.get("format")))
-        return not (self.check_formats and check is not None and not check.match(value))
-
-    def _object_ok(self, value: dict[str, Any], flat: Mapping[str, Any], mode: str, depth: int) -> bool:
-        props = flat.get("properties") if isinstance(flat.get("properties"), Mapping) else {}
-        for name in flat.get("required") or []:
-            if isinstance(name, str) and name not in value and not self._skipped(props.get(name, {}), mode):
-                return False
-        extra = flat.get("additionalProperties")
-        for key, item in value.items():
-            if key in props:
-                if self._skipped(props[key], mode) or not self.conforms(item, props[key], mode, depth + 1):
-                    return False
-            elif (extra is False and not flat.get("_open")) or (
-                    isinstance(extra, Mapping) and not self.conforms(item, extra, mode, depth + 1)):
-                return False
-        low, high = flat.get("minProperties"), flat.get("maxProperties")
-        return not ((isinstance(low, int) and len(value) < low) or (isinstance(high, int) and len(value) > high))
-
-    # ------------------------------------------------------------------ document plumbing
-
-    def _flatten(self, schema: Any) -> dict[str, Any]:
-        """``schema`` with its ``$ref`` followed and its ``allOf`` merged into one mapping (cached)."""
-        key = id(schema)
-        cached = self._flat.get(key)
-        if cached is not None:
-            return cached[1]
-        resolved = self.refs.resolve(schema)
-        if not isinstance(resolved, Mapping):
-            resolved = {}
-        parts = resolved.get("allOf")
-        if isinstance(parts, list) and parts:
-            own = {k: v for k, v in resolved.items() if k != "allOf"}
-            self._flat[key] = (schema, {})  # a cycle through allOf ends here
-            flat = self._merge([own, *(self._flatten(p) for p in parts)])
-        else:
-            flat = dict(resolved)
-        self._flat[key] = (schema, flat)  # the schema kept alive: its id stays its own
-        return flat
-
-    @staticmethod
-    def _merge(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        props: dict[str, Any] = {}
-        required: list[str] = []
-        for part in parts:
-            for key, item in part.items():
-                if key == "properties" and isinstance(item, Mapping):
-                    for name, sub in item.items():
-                        props[name] = {"allOf": [props[name], sub]} if name in props else sub
-                elif key == "required" and isinstance(item, list):
-                    required += [r for r in item if r not in required]
-                elif key == "additionalProperties" and item is False and len(parts) > 1:
-                    merged["_open"] = True  # closed per branch, the union is what ajv sees too: keep lenient
-                    merged.setdefault(key, item)
-                elif key in ("minimum", "minLength", "minItems", "minProperties") and key in merged:
-                    merged[key] = max(merged[key], item) if isinstance(item, (int, float)) else merged[key]
-                elif key in ("maximum", "maxLength", "maxItems", "maxProperties") and key in merged:
-                    merged[key] = min(merged[key], item) if isinstance(item, (int, float)) else merged[key]
-                else:
-                    merged.setdefault(key, item)
-        if props:
-            merged["properties"] = props
-        if required:
-            merged["required"] = required
-        return merged
 
     def _content(self, op: Operation) -> Mapping[str, Any]:
         raw = self._raw_operation(op)
@@ -432,57 +339,25 @@ class Examples:
         return out
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    expected = {"string": str, "boolean": bool, "array": list, "object": dict}.get(kind)
-    return expected is None or isinstance(value, expected)
-
-
-def _bounds(flat: Mapping[str, Any]) -> tuple[float | None, bool, float | None, bool]:
-    low, high = flat.get("minimum"), flat.get("maximum")
-    low_x, high_x = flat.get("exclusiveMinimum"), flat.get("exclusiveMaximum")
-    if isinstance(low_x, (int, float)) and not isinstance(low_x, bool):
-        low, low_x = low_x, True  # OpenAPI 3.1: the bound itself
-    if isinstance(high_x, (int, float)) and not isinstance(high_x, bool):
-        high, high_x = high_x, True
-    return (low if isinstance(low, (int, float)) else None, bool(low_x),
-            high if isinstance(high, (int, float)) else None, bool(high_x))
-
-
-def _number_ok(value: float, flat: Mapping[str, Any]) -> bool:
-    low, low_x, high, high_x = _bounds(flat)
-    if low is not None and (value < low or (low_x and value == low)):
-        return False
-    if high is not None and (value > high or (high_x and value == high)):
-        return False
-    step = flat.get("multipleOf")
-    return not (isinstance(step, (int, float)) and step > 0 and abs(value / step - round(value / step)) > 1e-9)
-
-
 def _number(flat: Mapping[str, Any], integer: bool) -> int | float:
-    low, low_x, high, high_x = _bounds(flat)
-    value: float = 1
-    if low is not None and (value < low or (low_x and value <= low)):
-        value = low + 1 if integer or high is None or high - low >= 2 else (low + high) / 2
-        value = int(value) if integer and float(value).is_integer() else (int(value) + 1 if integer else value)
-    if high is not None and (value > high or (high_x and value >= high)):
-        value = high - 1 if high_x else high
-        if low is not None and value < low:
-            value = (low + high) / 2
+    """1 when allowed, else a value near the bounds: on ``multipleOf`` and an integer when asked."""
+    low, _, high, _ = bounds(flat)  # exclusive bounds: number_ok decides
     step = flat.get("multipleOf")
-    if isinstance(step, (int, float)) and step > 0:
-        value = step * max(1, -(-value // step))
-    if integer:
-        if not float(value).is_integer():
-            raise NotExampleable(f"no integer within the bounds of {_short(dict(flat))}")
-        return int(value)
-    if not _number_ok(value, flat):
-        raise NotExampleable(f"no number within the bounds of {_short(dict(flat))}")
-    return int(value) if float(value).is_integer() else value
+    step = step if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0 else None
+    near: list[float] = [1, 0]
+    if low is not None:
+        near += [low + 1, low, low + 0.5]
+    if high is not None:
+        near += [high - 1, high, high - 0.5]
+    if low is not None and high is not None:
+        near.append((low + high) / 2)
+    for guess in near:
+        for value in ([math.ceil(guess / step) * step, math.floor(guess / step) * step] if step else [guess]):
+            if integer and not float(value).is_integer():
+                continue
+            if number_ok(value, flat):
+                return int(value) if float(value).is_integer() else value
+    raise NotExampleable(f"no {'integer' if integer else 'number'} within the bounds of {short(dict(flat))}")
 
 
 def _as_file(value: Any) -> Any:
@@ -492,6 +367,3 @@ def _as_file(value: Any) -> Any:
     return value.encode() if isinstance(value, str) else value
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

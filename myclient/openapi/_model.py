@@ -76,9 +76,13 @@ class Param:
 
 
 class Body:
-    """The request body: the media type used (JSON preferred), its schema, whether it is required."""
+    """The request body: the media type used (JSON preferred), its schema, whether it is required.
 
-    __slots__ = ("description", "media_type", "media_types", "required", "schema")
+    ``encoding`` maps a multipart field to the Content-Type its ``encoding`` object gives it (the first one
+    listed), for the parts the caller passes as bytes or files.
+    """
+
+    __slots__ = ("description", "encoding", "media_type", "media_types", "required", "schema")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         content = child(raw, "content")
@@ -86,6 +90,10 @@ class Body:
         self.media_type = _pick_media_type(self.media_types)
         chosen = content.get(self.media_type) if content else None
         self.schema: Any = chosen.get("schema", {}) if isinstance(chosen, Mapping) else {}
+        fields = child(chosen, "encoding")
+        self.encoding: dict[str, str] = {
+            str(name): str(child(fields, name)["contentType"]).split(",")[0].strip()
+            for name in fields if isinstance(child(fields, name).get("contentType"), str)}
         self.required = bool(raw.get("required"))
         self.description = str(raw.get("description") or "")
 

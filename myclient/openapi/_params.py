@@ -9,6 +9,7 @@ and ``deepObject`` (query objects: ``name[key]=value``). Scalars are written as 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -152,17 +153,23 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
         value = arguments.get(param.py_name)
         if value is None:
             continue
-        if param.location == "path":
-            segments[param.name] = (param.py_name, _path_tokens(param, value))
-        elif param.location == "query":
-            request.query.extend(_query(param, value))
-        elif param.location == "header":
-            request.headers[param.name] = _simple(value, param.explode)
-        else:
-            request.cookies[param.name] = _simple(value, param.explode)
+        try:
+            if param.location == "path":
+                segments[param.name] = (param.py_name, _path_tokens(param, value))
+            elif param.location == "query":
+                request.query.extend(_query(param, value))
+            elif param.location == "header":
+                request.headers[param.name] = _simple(value, param.explode)
+            else:
+                request.cookies[param.name] = _simple(value, param.explode)
+        except UsageError as exc:
+            raise UsageError(f"{op.group}.{op.name}(): {param.py_name}: {exc}") from None
     request.path = _fill(op, segments)
     if "body" in arguments and arguments["body"] is not None:
-        request.body_args = _body(op, arguments["body"])
+        try:
+            request.body_args = _body(op, arguments["body"])
+        except UsageError as exc:
+            raise UsageError(f"{op.group}.{op.name}(): body: {exc}") from None
     return request
 
 
@@ -207,6 +214,29 @@ def _fill(op: Operation, segments: dict[str, tuple[str, list[Token]]]) -> str:
         raise UsageError(f"{op.group}.{op.name}(): {message}") from None
 
 
+def _field(name: str, value: Any) -> str | list[str]:
+    """One form field as text (a list for a repeated field); errors name the field."""
+    try:
+        return [scalar(i) for i in value] if isinstance(value, (list, tuple)) else scalar(value)
+    except UsageError as exc:
+        raise UsageError(f"field {name!r}: {exc}") from None
+
+
+def _part(name: str, value: Any, content_type: str | None) -> Any:
+    """One multipart part: text for a plain value; for bytes or a file, a file part with a Content-Type.
+
+    The type is the field's ``encoding`` in the spec, else ``application/octet-stream`` (OpenAPI's default
+    for binary), so no file part goes out untyped. A ``(filename, content[, type])`` tuple is sent as given.
+    """
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, (bytes, bytearray)) or hasattr(value, "read"):
+        given = getattr(value, "name", None)  # an open file's own name, as requests would take it
+        filename = os.path.basename(given) if isinstance(given, str) and given[:1] != "<" else name
+        return (filename or name, value, content_type or "application/octet-stream")
+    return (None, scalar(value))
+
+
 def _body(op: Operation, value: Any) -> dict[str, Any]:
     """The request arguments for the body, by the media type the operation uses."""
     media = (op.body.media_type if op.body is not None else "application/json").lower()
@@ -214,17 +244,19 @@ def _body(op: Operation, value: Any) -> dict[str, Any]:
         if isinstance(value, (str, bytes, bytearray)):
             return {"data": value, "content_type": op.body.media_type if op.body else media}  # already encoded
         if not isinstance(value, Mapping):
-            raise UsageError(f"{op.group}.{op.name}(): a form body must be a mapping or its encoded text")
-        return {"data": {k: scalar(v) if not isinstance(v, (list, tuple)) else [scalar(i) for i in v]
-                         for k, v in value.items()}}
+            raise UsageError("a form body must be a mapping or its encoded text")
+        return {"data": {k: _field(k, v) for k, v in value.items()}}
     if media.startswith("multipart/"):
         if not isinstance(value, Mapping):
-            raise UsageError(f"{op.group}.{op.name}(): a multipart body must be a mapping of fields")
+            raise UsageError("a multipart body must be a mapping of fields")
         parts: list[tuple[str, Any]] = []
+        encoding = op.body.encoding if op.body is not None else {}
         for key, item in value.items():
             for one in item if isinstance(item, list) else [item]:  # an array: one part per item, same name
-                is_file = isinstance(one, (bytes, bytearray, tuple)) or hasattr(one, "read")
-                parts.append((str(key), one if is_file else (None, scalar(one))))
+                try:
+                    parts.append((str(key), _part(str(key), one, encoding.get(str(key)))))
+                except UsageError as exc:
+                    raise UsageError(f"field {str(key)!r}: {exc}") from None
         return {"files": parts}
     if "json" in media or media == "*/*":
         return {"json": value}
