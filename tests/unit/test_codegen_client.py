@@ -141,7 +141,8 @@ def test_requests_are_the_ones_the_runtime_loader_sends(out: Path) -> None:
     generated.items.upload(body={"file": b"\x00bytes", "note": "hi"})
     loaded.items.upload_2(body={"file": b"\x00bytes", "note": "hi"})  # the loader reserves upload
     assert _sent(generated_transport) == _sent(loaded_transport)
-    assert generated_transport.calls[-1].files == [("file", b"\x00bytes"), ("note", (None, "hi"))]
+    assert generated_transport.calls[-1].files == [("file", ("file", b"\x00bytes", "application/octet-stream")),
+                                                   ("note", (None, "hi"))]
 
 
 def test_answers_are_decoded_by_media_type(out: Path) -> None:
