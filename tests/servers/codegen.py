@@ -326,7 +326,8 @@ def _answer(op: Any, refs: Any) -> tuple[int, dict[str, str], bytes | None, Any]
 
 
 def _credentials(schemes: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: ("user", "pass") if s.get("type") == "http" and str(s.get("scheme", "")).lower() == "basic"
+    basic = ("user", "user-pass-3b9d1f")  # a weak password such as "pass" would be masked in every later message
+    return {name: basic if s.get("type") == "http" and str(s.get("scheme", "")).lower() == "basic"
             else "secret-value" for name, s in schemes.items()}
 
 
