@@ -10,10 +10,12 @@ whether to retry.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import heapq
 import io
 import itertools
+import math
 import os
 import threading
 import time
@@ -51,51 +53,81 @@ class Alarm:
 
 
 class Watchdog:
-    """One daemon thread that runs callbacks at monotonic times, unless cancelled first."""
+    """One daemon thread that runs callbacks at monotonic times, unless cancelled first.
+
+    ``arm`` runs on every call with a deadline, so it takes no lock in the common case: it appends to
+    a deque (thread-safe) and wakes the thread only when the new alarm is due before the time the
+    thread plans to wake (or every ``_COMPACT_AT`` alarms, so cancelled ones are swept and the queue
+    stays bounded). While the thread is awake its planned time reads as infinity, so an alarm armed
+    meanwhile always wakes it again: none can be missed.
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())  # a plain lock: arm() runs on every call
+        self._cond = threading.Condition(threading.Lock())
         self._heap: list[tuple[float, int, Alarm]] = []
+        self._incoming: collections.deque[tuple[float, int, Alarm]] = collections.deque()
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
-        self._pid = 0  # the process the thread runs in (a forked child must start its own)
+        self._wake_at = math.inf  # when the sleeping thread will look again (inf: not asleep on a time)
+        self._started = False
 
     def arm(self, seconds: float, callback: Callable[[], None]) -> Alarm:
         """Run ``callback`` in ``seconds`` (real time) unless the returned alarm is cancelled."""
         alarm = Alarm(callback)
-        entry = (time.monotonic() + (seconds if seconds > 0 else 0.0), next(self._seq), alarm)
-        with self._cond:
-            heap = self._heap
-            if len(heap) >= _COMPACT_AT:  # cancelled alarms are dropped lazily; sweep them now and then
-                heap[:] = [entry for entry in heap if entry[2].callback is not None]
-                heapq.heapify(heap)
-            heapq.heappush(heap, entry)
-            if self._pid != _getpid():  # first use, or a child process after fork
-                self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
-                self._thread.start()
-                self._pid = _getpid()
-            if heap[0][2] is alarm:  # wake the thread only when it must fire sooner than planned
+        when = time.monotonic() + (seconds if seconds > 0 else 0.0)
+        incoming = self._incoming
+        incoming.append((when, next(self._seq), alarm))
+        if when < self._wake_at or not self._started or len(incoming) >= _COMPACT_AT:
+            with self._cond:
+                if not self._started:  # first use, or a child process after fork
+                    self._thread = threading.Thread(target=self._run, name="myclient-deadline", daemon=True)
+                    self._thread.start()
+                    self._started = True
+                if len(incoming) >= _COMPACT_AT:  # sweep here: the queue never outgrows the bound
+                    self._drain()
                 self._cond.notify()
         return alarm
 
     def pending(self) -> int:
         """Alarms still armed (for tests and benchmarks)."""
         with self._cond:
-            return sum(1 for entry in self._heap if entry[2].callback is not None)
+            return sum(1 for entry in [*self._heap, *self._incoming] if entry[2].callback is not None)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a fresh lock, and a thread started on first use (the parent's is not here)."""
+        self._cond = threading.Condition(threading.Lock())
+        self._started = False
+        self._wake_at = math.inf
+
+    def _drain(self) -> None:
+        """Move newly armed alarms into the heap, sweeping cancelled ones when it has grown (lock held)."""
+        heap, incoming = self._heap, self._incoming
+        while incoming:
+            entry = incoming.popleft()
+            if entry[2].callback is not None:
+                heapq.heappush(heap, entry)
+        if len(heap) >= _COMPACT_AT:
+            heap[:] = [entry for entry in heap if entry[2].callback is not None]
+            heapq.heapify(heap)
 
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and self._heap[0][2].callback is None:
-                    heapq.heappop(self._heap)
-                if not self._heap:
+                self._wake_at = math.inf  # awake: any alarm armed from now on notifies
+                self._drain()
+                heap = self._heap
+                while heap and heap[0][2].callback is None:
+                    heapq.heappop(heap)
+                if not heap:
                     self._cond.wait()
                     continue
-                wait = self._heap[0][0] - time.monotonic()
+                due = heap[0][0]
+                wait = due - time.monotonic()
                 if wait > 0:
+                    self._wake_at = due
                     self._cond.wait(wait)
                     continue
-                _, _, alarm = heapq.heappop(self._heap)
+                _, _, alarm = heapq.heappop(heap)
                 callback, alarm.callback = alarm.callback, None
                 alarm.fired = True
                 if callback is not None:
@@ -103,8 +135,9 @@ class Watchdog:
                         callback()
 
 
-_getpid = os.getpid
 watchdog = Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=watchdog._after_fork)
 
 
 def _rewindable(obj: Any) -> bool:
