@@ -65,6 +65,7 @@ REQUEST_ID_HEADERS = (
     "x-correlation-id",
     "cf-ray",
 )
+_REQUEST_ID_NAMES = frozenset(REQUEST_ID_HEADERS)
 
 #: Attributes never pickled: the live response/request may carry credentials and sockets.
 _NOT_PICKLED = frozenset({"response", "request"})
@@ -384,6 +385,8 @@ def request_id_of(headers: Mapping[str, str] | None) -> str | None:
         return None
     store = getattr(headers, "_store", None)  # requests' CaseInsensitiveDict: its lower-cased store
     if isinstance(store, dict):
+        if len(store) < len(REQUEST_ID_HEADERS) and _REQUEST_ID_NAMES.isdisjoint(store):
+            return None  # the usual case, settled by walking the few headers once
         for name in REQUEST_ID_HEADERS:
             found = store.get(name)
             if found is not None and found[1]:
