@@ -318,7 +318,7 @@ class RequestsTransport:
             response = _hooks.dispatch_hook(  # type: ignore[no-untyped-call]
                 "response", p.hooks, response, stream=True, timeout=(connect, read), **settings)
         if header(response.headers, "set-cookie") is not None:
-            _cookies.extract_cookies_to_jar(session.cookies, p, response.raw)  # type: ignore[no-untyped-call]
+            _store_cookies(session.cookies, p, response)
             _register_cookies(response, received=True)
         elif p.headers is not None and header(p.headers, "cookie") is not None:
             _register_cookies(response, received=False)
@@ -560,3 +560,24 @@ def _register_cookies(response: requests.Response, *, received: bool) -> None:
     if received:
         for cookie in response.cookies:
             registry.learn(cookie.value)
+
+
+def _store_cookies(jar: RequestsCookieJar, p: requests.PreparedRequest, response: requests.Response) -> None:
+    """Put the cookies ``response`` sets into ``jar``, except over ones that changed since ``p`` was sent.
+
+    A late answer to a request made with an old session (say, from before another thread logged in
+    again) may expire or replace the session cookie; requests would apply it and lose the new session.
+    A cookie whose value in the jar is no longer the one this request carried was set by a newer
+    answer, and it is kept.
+    """
+    sent: dict[str, str] = {}
+    for pair in (header(p.headers, "cookie") or "").split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name:
+            sent[name] = value
+    newer = [c for c in jar if c.name in sent and c.value != sent[c.name]]
+    _cookies.extract_cookies_to_jar(jar, p, response.raw)  # type: ignore[no-untyped-call]
+    for cookie in newer:
+        if jar.get(cookie.name, domain=cookie.domain, path=cookie.path) != cookie.value:
+            jar.set_cookie(cookie)
+
