@@ -361,19 +361,10 @@ class SessionLogin(_LoginBase):
         response.close()
         if response.status_code >= 400:
             raise self._refused(response, "login")
-        # Judged by the login answer's own Set-Cookie: the jar is shared, and a late answer to a request
-        # made with the old session (Django deletes an invalid session's cookie) may have emptied it.
-        given = [c for c in response.cookies if c.name == self.session_cookie and c.value]
-        if not given and self._cookie(self.session_cookie) is None:
+        if self._cookie(self.session_cookie) is None:
             raise AuthError(f"login answered {response.status_code} but set no {self.session_cookie!r} cookie",
                             status=response.status_code, url=response.url)
-        jar = self._jar()
-        for cookie in given:
-            if jar.get(cookie.name, domain=cookie.domain, path=cookie.path) != cookie.value:
-                jar.set_cookie(cookie)  # put back what a late answer deleted meanwhile
-            registry.learn(cookie.value)
-        if not given:
-            registry.learn(self._cookie(self.session_cookie))
+        registry.learn(self._cookie(self.session_cookie))
         return True
 
     def is_authenticated(self) -> bool:
